@@ -1,0 +1,38 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+# llama-cpp-python compiles from source once (a few minutes); portable flags, then pip's cache.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
+PORT ?= 8888
+
+.PHONY: run test bench install install-test system-deps
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -e '.[local,lab]'
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -e '.[local,lab,test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## JupyterLab with the extension and the embedded model; prints the URL.
+run: $(VENV)/.installed
+	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks
+
+## Debian's chromium (browser tests) and espeak-ng (speech), when missing.
+system-deps:
+	@command -v chromium >/dev/null && command -v espeak-ng >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium espeak-ng; }
+
+## The whole test suite, on the real model, a real server, a real kernel and a real browser.
+test: $(VENV)/.installed-test system-deps
+	$(VENV)/bin/python -m pytest -v
+
+bench: $(VENV)/.installed-test
+	$(PY) benchmarks/bench_local.py

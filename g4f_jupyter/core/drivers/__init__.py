@@ -1,0 +1,1 @@
+"""Drivers: ``local`` (embedded llama.cpp), ``openai`` (any OpenAI-compatible API), ``backend_api``."""

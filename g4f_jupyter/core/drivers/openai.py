@@ -1,0 +1,88 @@
+"""Any OpenAI-compatible API: ``/chat/completions`` (streaming SSE) and ``/models``.
+
+OpenAI, Groq, OpenRouter, Ollama, vLLM, llama.cpp server, LM Studio and Custom endpoints
+differ only in their TOML file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from httpx_sse import aconnect_sse
+
+from ...errors import BadRequestError
+from ..events import Content, Event, Finish, Reasoning, Usage
+from ..provider import ChatMessage, Provider
+from .http import async_client, raise_for_status
+
+__all__ = ["OpenAIProvider"]
+
+_PASSTHROUGH = ("temperature", "max_tokens", "top_p", "seed", "stop", "presence_penalty", "frequency_penalty", "tools", "response_format")
+
+
+class OpenAIProvider(Provider):
+    """Driver ``openai``."""
+
+    def _headers(self, api_key: str | None) -> dict[str, str]:
+        headers = dict(self.spec.headers)
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        return headers
+
+    def _base(self, api_base: str | None) -> str:
+        base = self.api_base(api_base)
+        if not base:
+            raise BadRequestError(f"{self.name} needs a base URL: pass api_base (or set {self.spec.api_base_env})")
+        return base
+
+    def parameters(self) -> dict[str, Any]:
+        return {name: {"type": "any"} for name in _PASSTHROUGH}
+
+    async def get_models(self, api_key: str | None = None, api_base: str | None = None) -> list[str]:
+        if not self.spec.live_models:
+            return self.models
+        key = self.require_api_key(api_key)
+        async with async_client(timeout=15.0, headers=self._headers(key)) as client:
+            response = await client.get(f"{self._base(api_base)}/models")
+            await raise_for_status(response, self.name)
+            data = response.json()
+        items = data.get("data", data) if isinstance(data, dict) else data
+        return [str(item.get("id")) for item in items if isinstance(item, dict) and item.get("id")]
+
+    async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncIterator[Event]:
+        key = self.require_api_key(kwargs.get("api_key"))
+        url = f"{self._base(kwargs.get('api_base'))}/chat/completions"
+        body: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
+        body.update({k: kwargs[k] for k in _PASSTHROUGH if kwargs.get(k) is not None})
+        if self.spec.settings.get("stream_usage", True):
+            body["stream_options"] = {"include_usage": True}
+        async with async_client(headers=self._headers(key)) as client:
+            async with aconnect_sse(client, "POST", url, json=body) as source:
+                await raise_for_status(source.response, self.name)
+                async for sse in source.aiter_sse():
+                    if not sse.data or sse.data.strip() == "[DONE]":
+                        continue
+                    for event in _events_of_chunk(json.loads(sse.data)):
+                        yield event
+
+
+def _events_of_chunk(chunk: dict[str, Any]) -> list[Event]:
+    """Typed events in one streamed ``chat.completion.chunk``."""
+    events: list[Event] = []
+    for choice in chunk.get("choices") or ():
+        delta = choice.get("delta") or {}
+        thinking = delta.get("reasoning_content") or delta.get("reasoning")
+        if thinking:
+            events.append(Reasoning(token=thinking))
+        if delta.get("content"):
+            events.append(Content(delta["content"]))
+        if choice.get("finish_reason"):
+            events.append(Finish(choice["finish_reason"]))
+    usage = chunk.get("usage")
+    if isinstance(usage, dict) and usage.get("total_tokens") is not None:
+        events.append(
+            Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0), int(usage["total_tokens"]))
+        )
+    return events

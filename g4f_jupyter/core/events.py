@@ -1,0 +1,321 @@
+"""Typed stream events and their one wire format (g4f-protocol §2.4).
+
+Providers, the chat runner, magics and widgets work with these objects; only
+:func:`to_wire` turns one into the JSON object of the protocol, and only
+:func:`parse_line` turns a received line (NDJSON or SSE ``data:``) back into one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+__all__ = [
+    "Event",
+    "ProviderInfo",
+    "Parameters",
+    "Content",
+    "Media",
+    "Reasoning",
+    "Preview",
+    "Conversation",
+    "Title",
+    "Suggestions",
+    "Synthesize",
+    "Usage",
+    "Finish",
+    "Log",
+    "Message",
+    "Error",
+    "Auth",
+    "RawEvent",
+    "to_wire",
+    "dumps",
+    "frame",
+    "parse_line",
+    "from_wire",
+    "TERMINAL_TYPES",
+]
+
+
+class Event:
+    """Base of every stream event; ``type`` is the protocol's event type."""
+
+    type: ClassVar[str] = ""
+
+
+@dataclass(frozen=True)
+class ProviderInfo(Event):
+    name: str
+    model: str = ""
+    label: str = ""
+    url: str = ""
+    type: ClassVar[str] = "provider"
+
+
+@dataclass(frozen=True)
+class Parameters(Event):
+    parameters: dict[str, Any]
+    type: ClassVar[str] = "parameters"
+
+
+@dataclass(frozen=True)
+class Content(Event):
+    """A text delta."""
+
+    content: str
+    type: ClassVar[str] = "content"
+
+
+@dataclass(frozen=True)
+class Media(Event):
+    """Generated or attached media: on the wire a ``content`` event with ``urls``/``alt``."""
+
+    urls: tuple[str, ...]
+    alt: str = ""
+    content: str = ""
+    type: ClassVar[str] = "content"
+
+    def markdown(self) -> str:
+        return self.content or "\n".join(f"[![{self.alt}]({u})]({u})" for u in self.urls)
+
+
+@dataclass(frozen=True)
+class Reasoning(Event):
+    """Reasoning is flattened on the wire: no ``reasoning`` key."""
+
+    token: str | None = None
+    status: str | None = None
+    label: str | None = None
+    is_thinking: str | None = None
+    type: ClassVar[str] = "reasoning"
+
+
+@dataclass(frozen=True)
+class Preview(Event):
+    preview: str
+    urls: tuple[str, ...] = ()
+    alt: str = ""
+    type: ClassVar[str] = "preview"
+
+
+@dataclass(frozen=True)
+class Conversation(Event):
+    conversation: dict[str, Any]
+    type: ClassVar[str] = "conversation"
+
+
+@dataclass(frozen=True)
+class Title(Event):
+    title: str
+    type: ClassVar[str] = "title"
+
+
+@dataclass(frozen=True)
+class Suggestions(Event):
+    suggestions: tuple[str, ...]
+    type: ClassVar[str] = "suggestions"
+
+
+@dataclass(frozen=True)
+class Synthesize(Event):
+    provider: str
+    data: dict[str, Any] = field(default_factory=dict)
+    type: ClassVar[str] = "synthesize"
+
+
+@dataclass(frozen=True)
+class Usage(Event):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    estimated: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+    type: ClassVar[str] = "usage"
+
+
+@dataclass(frozen=True)
+class Finish(Event):
+    reason: str = "stop"
+    type: ClassVar[str] = "finish"
+
+
+@dataclass(frozen=True)
+class Log(Event):
+    log: str
+    type: ClassVar[str] = "log"
+
+
+@dataclass(frozen=True)
+class Message(Event):
+    """A non-fatal error reported by a provider; the stream goes on."""
+
+    error: str
+    message: str
+    type: ClassVar[str] = "message"
+
+
+@dataclass(frozen=True)
+class Error(Event):
+    """A fatal error: the stream ends after it."""
+
+    error: str
+    message: str
+    type: ClassVar[str] = "error"
+
+
+@dataclass(frozen=True)
+class Auth(Event):
+    """Missing or refused credentials: the stream ends after it."""
+
+    message: str
+    auth: str = "MissingAuthError"
+    type: ClassVar[str] = "auth"
+
+
+@dataclass(frozen=True)
+class RawEvent(Event):
+    """Any other event type received from another server, relayed as it came."""
+
+    kind: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+TERMINAL_TYPES = frozenset({"error", "auth"})
+
+
+def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def to_wire(event: Event) -> dict[str, Any]:
+    """The protocol's JSON object for ``event`` (§2.4: ``{"type": T, T: value, ...extra}``)."""
+    if isinstance(event, RawEvent):
+        return {"type": event.kind, **event.fields}
+    if isinstance(event, ProviderInfo):
+        value = {"name": event.name, "url": event.url, "label": event.label or event.name, "model": event.model}
+        return {"type": "provider", "provider": value}
+    if isinstance(event, Parameters):
+        return {"type": "parameters", "parameters": event.parameters}
+    if isinstance(event, Content):
+        return {"type": "content", "content": event.content}
+    if isinstance(event, Media):
+        return _drop_none({"type": "content", "content": event.markdown(), "urls": list(event.urls), "alt": event.alt or None})
+    if isinstance(event, Reasoning):
+        return _drop_none(
+            {"type": "reasoning", "token": event.token, "status": event.status, "label": event.label, "is_thinking": event.is_thinking}
+        )
+    if isinstance(event, Preview):
+        extra = {"urls": list(event.urls), "alt": event.alt} if event.urls else {}
+        return {"type": "preview", "preview": event.preview, **extra}
+    if isinstance(event, Conversation):
+        return {"type": "conversation", "conversation": event.conversation}
+    if isinstance(event, Title):
+        return {"type": "title", "title": event.title}
+    if isinstance(event, Suggestions):
+        return {"type": "suggestions", "suggestions": list(event.suggestions)}
+    if isinstance(event, Synthesize):
+        return {"type": "synthesize", "synthesize": {"provider": event.provider, "data": event.data}}
+    if isinstance(event, Usage):
+        usage = {
+            "prompt_tokens": event.prompt_tokens,
+            "completion_tokens": event.completion_tokens,
+            "total_tokens": event.total_tokens,
+            **({"estimated": True} if event.estimated else {}),
+            **event.extra,
+        }
+        return {"type": "usage", "usage": usage}
+    if isinstance(event, Finish):
+        return {"type": "finish", "finish": {"reason": event.reason}}
+    if isinstance(event, Log):
+        return {"type": "log", "log": event.log}
+    if isinstance(event, (Message, Error)):
+        return {"type": event.type, "error": event.error, "message": event.message}
+    if isinstance(event, Auth):
+        return {"type": "auth", "auth": event.auth, "message": event.message}
+    raise TypeError(f"not a stream event: {event!r}")
+
+
+def dumps(event: Event) -> str:
+    """The event as one compact JSON text (no newline)."""
+    return json.dumps(to_wire(event), ensure_ascii=False, separators=(",", ":"))
+
+
+def frame(event: Event, fmt: Literal["ndjson", "sse"] = "ndjson") -> str:
+    """The event framed for the wire: an NDJSON line, or an SSE ``event:``/``data:`` block."""
+    text = dumps(event)
+    if fmt == "sse":
+        return f"event: {event.type if not isinstance(event, RawEvent) else event.kind}\ndata: {text}\n\n"
+    return text + "\n"
+
+
+_USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+def from_wire(obj: dict[str, Any]) -> Event:
+    """The typed event for a decoded wire object; unknown types become :class:`RawEvent`."""
+    kind = obj.get("type")
+    rest = {k: v for k, v in obj.items() if k != "type"}
+    try:
+        if kind == "provider":
+            p = obj.get("provider") or {}
+            return ProviderInfo(name=p.get("name", ""), model=p.get("model", ""), label=p.get("label", ""), url=p.get("url", ""))
+        if kind == "parameters":
+            return Parameters(dict(obj.get("parameters") or {}))
+        if kind == "content":
+            if "urls" in obj:
+                return Media(urls=tuple(obj["urls"]), alt=obj.get("alt", ""), content=obj.get("content", ""))
+            return Content(str(obj.get("content", "")))
+        if kind == "reasoning":
+            return Reasoning(token=obj.get("token"), status=obj.get("status"), label=obj.get("label"), is_thinking=obj.get("is_thinking"))
+        if kind == "preview":
+            return Preview(str(obj.get("preview", "")), urls=tuple(obj.get("urls", ())), alt=obj.get("alt", ""))
+        if kind == "conversation":
+            return Conversation(dict(obj.get("conversation") or {}))
+        if kind == "title":
+            return Title(str(obj.get("title", "")))
+        if kind == "suggestions":
+            return Suggestions(tuple(obj.get("suggestions") or ()))
+        if kind == "synthesize":
+            s = obj.get("synthesize") or {}
+            return Synthesize(provider=s.get("provider", ""), data=dict(s.get("data") or {}))
+        if kind == "usage":
+            u = dict(obj.get("usage") or {})
+            counts = {k: int(u.pop(k, 0) or 0) for k in _USAGE_KEYS}
+            estimated = bool(u.pop("estimated", False))
+            return Usage(**counts, estimated=estimated, extra=u)
+        if kind == "finish":
+            f = obj.get("finish")
+            return Finish(reason=f.get("reason", "stop") if isinstance(f, dict) else str(f or "stop"))
+        if kind == "log":
+            return Log(str(obj.get("log", "")))
+        if kind == "message":
+            return Message(error=str(obj.get("error", "")), message=str(obj.get("message", "")))
+        if kind == "error":
+            return Error(error=str(obj.get("error", "Error")), message=str(obj.get("message", "")))
+        if kind == "auth":
+            return Auth(message=str(obj.get("message", "")), auth=str(obj.get("auth", "MissingAuthError")))
+    except (AttributeError, TypeError, ValueError):
+        pass  # a malformed known type is relayed raw rather than lost
+    return RawEvent(kind=str(kind), fields=rest)
+
+
+def parse_line(line: str | bytes) -> Event | None:
+    """Parse one received line: an NDJSON object or an SSE ``data:`` line.
+
+    Returns ``None`` for lines that carry no event: blank lines, SSE ``event:``/``id:``/
+    comment lines, and ``[DONE]``. Raises ``ValueError`` for a line that is not JSON.
+    """
+    text = line.decode("utf-8") if isinstance(line, (bytes, bytearray)) else line
+    text = text.strip()
+    if not text or text.startswith((":", "event:", "id:", "retry:")):
+        return None
+    if text.startswith("data:"):
+        text = text[5:].strip()
+        if not text or text == "[DONE]":
+            return None
+    obj = json.loads(text)
+    if not isinstance(obj, dict):
+        raise ValueError(f"stream line is not a JSON object: {text[:80]}")
+    return from_wire(obj)

@@ -1,0 +1,154 @@
+"""Provider base classes: an async-generator provider plus a model mixin.
+
+A provider is an instance built from a :class:`ProviderSpec` (one TOML file of the
+catalog) by its driver class; drivers implement :meth:`create_async_generator`.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import MissingAuthError
+from .events import Event
+
+__all__ = ["ProviderSpec", "ProviderModelMixin", "AsyncGeneratorProvider", "Provider", "ChatMessage"]
+
+ChatMessage = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """One provider of the catalog, as data."""
+
+    name: str
+    driver: str
+    label: str = ""
+    url: str = ""
+    login_url: str | None = None
+    api_base: str = ""
+    api_base_env: str | None = None
+    per_request_api_base: bool = False
+    api_key_env: str | None = None
+    needs_auth: bool = False
+    default_model: str = ""
+    models: tuple[str, ...] = ()
+    vision_models: tuple[str, ...] = ()
+    image_models: tuple[str, ...] = ()
+    audio_models: tuple[str, ...] = ()
+    video_models: tuple[str, ...] = ()
+    live_models: bool = False
+    parent: str | None = None
+    order: int = 100
+    default: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def display_label(self) -> str:
+        return self.label or self.name
+
+
+class ProviderModelMixin:
+    """Model knowledge of a provider: default, known models, capabilities, live listing."""
+
+    spec: ProviderSpec
+
+    @property
+    def default_model(self) -> str:
+        return self.spec.default_model or (self.spec.models[0] if self.spec.models else "")
+
+    @property
+    def models(self) -> list[str]:
+        names = list(self.spec.models)
+        if self.default_model and self.default_model not in names:
+            names.insert(0, self.default_model)
+        return names
+
+    @property
+    def vision_models(self) -> list[str]:
+        return list(self.spec.vision_models)
+
+    @property
+    def image_models(self) -> list[str]:
+        return list(self.spec.image_models)
+
+    @property
+    def audio_models(self) -> list[str]:
+        return list(self.spec.audio_models)
+
+    @property
+    def video_models(self) -> list[str]:
+        return list(self.spec.video_models)
+
+    async def get_models(self, api_key: str | None = None, api_base: str | None = None) -> list[str]:
+        """The models available now; drivers that can ask their server override this."""
+        return self.models
+
+    def get_model(self, model: str | None) -> str:
+        """``model`` or the default; an unknown name passes through when the list is live."""
+        return model or self.default_model
+
+
+class AsyncGeneratorProvider(ABC):
+    """A provider whose answer is an async stream of typed events."""
+
+    supports_stream = True
+    supports_system_message = True
+
+    def __init__(self, spec: ProviderSpec) -> None:
+        self.spec = spec
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def label(self) -> str:
+        return self.spec.display_label
+
+    @property
+    def url(self) -> str:
+        return self.spec.url
+
+    def api_base(self, explicit: str | None = None) -> str:
+        """The endpoint: the request's (only where the spec allows it), the env override, or the catalog's."""
+        if explicit and self.spec.per_request_api_base:
+            return explicit.rstrip("/")
+        if self.spec.api_base_env and os.environ.get(self.spec.api_base_env):
+            return os.environ[self.spec.api_base_env].rstrip("/")
+        return self.spec.api_base.rstrip("/")
+
+    def api_key(self, explicit: str | None = None) -> str | None:
+        """The key to use: the request's, else the named environment variable, else a stored one."""
+        if explicit:
+            return explicit
+        if self.spec.api_key_env and os.environ.get(self.spec.api_key_env):
+            return os.environ[self.spec.api_key_env]
+        from ..store.keys import stored_api_key
+
+        return stored_api_key(self.spec.parent or self.spec.name)
+
+    def require_api_key(self, explicit: str | None = None) -> str | None:
+        """The key, or :class:`MissingAuthError` naming the variable when the provider needs one."""
+        key = self.api_key(explicit)
+        if not key and self.spec.needs_auth:
+            var = self.spec.api_key_env or "an api_key"
+            raise MissingAuthError(f"{self.name} needs an API key: set the environment variable {var}")
+        return key
+
+    @abstractmethod
+    def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncIterator[Event]:
+        """Stream the answer to ``messages`` as typed events (content, reasoning, usage, finish...)."""
+
+    def parameters(self) -> dict[str, Any] | None:
+        """Accepted parameters as a schema-like dict, sent as the ``parameters`` event."""
+        return None
+
+
+class Provider(AsyncGeneratorProvider, ProviderModelMixin):
+    """What drivers subclass: the async-generator protocol with model knowledge."""

@@ -1,0 +1,139 @@
+"""The provider catalog: ``providers/*.toml`` shipped in the wheel plus the user's own files.
+
+Providers are data: each TOML file names a driver and its settings. A user file with the
+same ``name`` as a shipped one replaces it. The catalog is re-read when a file changes,
+so adding a provider needs no restart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import sys
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from ..config import catalog_dir, user_providers_dir
+from ..errors import BadRequestError, ProviderNotFoundError
+from .provider import Provider, ProviderSpec
+
+__all__ = ["Registry", "get_registry", "load_spec", "DRIVERS"]
+
+DRIVERS: dict[str, str] = {
+    "local": "g4f_jupyter.core.drivers.local:LocalProvider",
+    "openai": "g4f_jupyter.core.drivers.openai:OpenAIProvider",
+    "backend_api": "g4f_jupyter.core.drivers.backend_api:BackendApiProvider",
+}
+
+_TUPLE_FIELDS = {"models", "vision_models", "image_models", "audio_models", "video_models"}
+_SPEC_FIELDS = {f.name for f in dataclasses.fields(ProviderSpec)}
+
+
+def load_spec(path: Path) -> ProviderSpec:
+    """Read one provider TOML file; unknown keys or drivers are a clear error."""
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BadRequestError(f"{path.name}: not a readable TOML file ({exc})") from None
+    data.setdefault("name", path.stem)
+    unknown = set(data) - _SPEC_FIELDS
+    if unknown:
+        raise BadRequestError(f"{path.name}: unknown keys {sorted(unknown)}; allowed: {sorted(_SPEC_FIELDS - {'source'})}")
+    if data.get("driver") not in DRIVERS:
+        raise BadRequestError(f"{path.name}: driver must be one of {sorted(DRIVERS)}")
+    for key in _TUPLE_FIELDS & set(data):
+        data[key] = tuple(data[key])
+    data["source"] = str(path)
+    return ProviderSpec(**data)
+
+
+def _driver_class(driver: str) -> type[Provider]:
+    module, _, attr = DRIVERS[driver].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+class Registry:
+    """Provider specs by name, in catalog order, with one provider instance per spec."""
+
+    def __init__(self, specs: Iterable[ProviderSpec], errors: Iterable[str] = ()) -> None:
+        ordered = sorted(specs, key=lambda s: (s.order, s.name.lower()))
+        self.specs: dict[str, ProviderSpec] = {s.name: s for s in ordered}
+        self.errors = list(errors)
+        self._instances: dict[str, Provider] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_dirs(cls, dirs: Iterable[Path]) -> Registry:
+        specs: dict[str, ProviderSpec] = {}
+        errors: list[str] = []
+        for directory in dirs:
+            for path in sorted(directory.glob("*.toml")) if directory.is_dir() else ():
+                try:
+                    spec = load_spec(path)
+                except BadRequestError as exc:
+                    errors.append(str(exc))  # one broken user file must not hide the others
+                    continue
+                specs[spec.name] = spec
+        return cls(specs.values(), errors)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.specs)
+
+    @property
+    def default_name(self) -> str:
+        for spec in self.specs.values():
+            if spec.default:
+                return spec.name
+        return next(iter(self.specs))
+
+    def lookup_name(self, name: str) -> str:
+        """The catalog's spelling of ``name`` (case-insensitive), or :class:`ProviderNotFoundError`."""
+        if name in self.specs:
+            return name
+        for known in self.specs:
+            if known.lower() == name.lower():
+                return known
+        raise ProviderNotFoundError(f"unknown provider {name!r}; choose one of: {', '.join(self.specs)}")
+
+    def get(self, name: str) -> Provider:
+        """The provider instance for ``name`` (created once, so drivers can keep state)."""
+        name = self.lookup_name(name)
+        with self._lock:
+            if name not in self._instances:
+                spec = self.specs[name]
+                self._instances[name] = _driver_class(spec.driver)(spec)
+            return self._instances[name]
+
+    def providers(self) -> list[Provider]:
+        return [self.get(name) for name in self.specs]
+
+
+_cache: tuple[tuple[tuple[str, float], ...], Registry] | None = None
+_cache_lock = threading.Lock()
+
+
+def _fingerprint(dirs: list[Path]) -> tuple[tuple[str, float], ...]:
+    entries = []
+    for directory in dirs:
+        if directory.is_dir():
+            entries.extend((str(p), p.stat().st_mtime) for p in sorted(directory.glob("*.toml")))
+    return tuple(entries)
+
+
+def get_registry() -> Registry:
+    """The current catalog, re-read when a TOML file is added, removed or changed."""
+    global _cache
+    dirs = [catalog_dir(), user_providers_dir()]
+    fingerprint = _fingerprint(dirs)
+    with _cache_lock:
+        if _cache is None or _cache[0] != fingerprint:
+            _cache = (fingerprint, Registry.from_dirs(dirs))
+        return _cache[1]

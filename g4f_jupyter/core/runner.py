@@ -1,0 +1,210 @@
+"""The chat runner: resolve provider and model, stream, fall back, and keep the event order.
+
+Order on the wire (protocol "Our decisions"): ``provider``, ``parameters``?, the stream
+events, ``usage``, ``finish``, then this request's own ``log`` lines. ``error``/``auth``
+end the stream. Failures never escape as exceptions in the middle of a stream.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import G4FError, MissingAuthError, ModelNotFoundError, ProviderHTTPError
+from .events import (
+    Auth,
+    Content,
+    Error,
+    Event,
+    Finish,
+    Log,
+    Media,
+    Parameters,
+    ProviderInfo,
+    Reasoning,
+    Usage,
+)
+from .provider import ChatMessage, Provider
+from .registry import Registry, get_registry
+
+__all__ = ["ChatRequest", "Candidate", "plan_chat", "run_chat", "estimate_tokens", "message_text"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChatRequest:
+    """One conversation turn, independent of the front door that made it."""
+
+    messages: list[ChatMessage]
+    model: str | None = None
+    provider: str | None = None
+    api_key: str | None = None
+    api_base: str | None = None
+    ignored: tuple[str, ...] = ()
+    media: list[tuple[bytes | str, str]] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    provider: Provider
+    model: str
+
+
+def _split_model(request: ChatRequest) -> tuple[str | None, str | None]:
+    """``provider:model`` in the model field names both (unless a provider is given)."""
+    provider, model = request.provider or None, request.model or None
+    if model and not provider and ":" in model:
+        head, _, tail = model.partition(":")
+        if head and not head.startswith(("http", "/")):
+            return head, tail or None
+    return provider, model
+
+
+def _has_key(provider: Provider, request: ChatRequest) -> bool:
+    try:
+        provider.require_api_key(request.api_key)
+    except MissingAuthError:
+        return False
+    return True
+
+
+def plan_chat(request: ChatRequest, registry: Registry | None = None) -> list[Candidate]:
+    """The providers to try, in order. Raises before any streaming for bad input.
+
+    :class:`ProviderNotFoundError` for an unknown provider, :class:`ModelNotFoundError`
+    for a model no provider offers, :class:`MissingAuthError` when the only candidates
+    lack a key.
+    """
+    registry = registry or get_registry()
+    provider_name, model = _split_model(request)
+    ignored = {name.lower() for name in request.ignored}
+    if provider_name:
+        provider = registry.get(provider_name)
+        if not provider.spec.live_models and model and model not in provider.models:
+            choices = ", ".join(provider.models) or "(none listed)"
+            raise ModelNotFoundError(f"{provider.name} has no model {model!r}; choose one of: {choices}")
+        candidates = [Candidate(provider, provider.get_model(model))]
+    elif model:
+        offering = [p for p in registry.providers() if model in p.models and p.name.lower() not in ignored]
+        if not offering:
+            known = sorted({m for p in registry.providers() for m in p.models})
+            raise ModelNotFoundError(f"no provider offers model {model!r}; known models: {', '.join(known)}")
+        candidates = [Candidate(p, model) for p in offering]
+    else:
+        default = registry.get(registry.default_name)
+        candidates = [Candidate(default, default.default_model)]
+    usable = [c for c in candidates if _has_key(c.provider, request)]
+    if not usable:
+        candidates[0].provider.require_api_key(request.api_key)  # raises the precise message
+    return usable
+
+
+def message_text(message: ChatMessage) -> str:
+    """The text of a message whose content is a string or a list of parts."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return ""
+
+
+def estimate_tokens(text: str) -> int:
+    """A provider-independent estimate (about four characters per token)."""
+    return (len(text) + 3) // 4
+
+
+def _error_event(exc: BaseException) -> Event:
+    if isinstance(exc, MissingAuthError) or (isinstance(exc, ProviderHTTPError) and exc.status == 401):
+        return Auth(message=str(exc))
+    name = type(exc).__name__
+    return Error(error=name, message=f"{name}: {exc}")
+
+
+async def run_chat(
+    request: ChatRequest,
+    candidates: list[Candidate] | None = None,
+    registry: Registry | None = None,
+) -> AsyncIterator[Event]:
+    """Stream one turn as typed events, trying ``candidates`` in order until one answers."""
+    logs: list[str] = []
+    try:
+        candidates = candidates if candidates is not None else plan_chat(request, registry)
+    except G4FError as exc:
+        yield _error_event(exc)
+        return
+    prompt_text = "".join(message_text(m) for m in request.messages)
+    usage: Usage | None = None
+    finish: Finish | None = None
+    completion: list[str] = []
+    failure: BaseException | None = None
+    answered: Candidate | None = None
+    for candidate in candidates:
+        provider = candidate.provider
+        yield ProviderInfo(name=provider.name, model=candidate.model, label=provider.label, url=provider.url)
+        params = provider.parameters()
+        if params:
+            yield Parameters(params)
+        started = False
+        kwargs = dict(request.options)
+        if request.media:
+            kwargs["media"] = request.media
+        stream = provider.create_async_generator(
+            candidate.model, request.messages, api_key=request.api_key, api_base=request.api_base, **kwargs
+        )
+        try:
+            async with contextlib.aclosing(stream):
+                async for event in stream:
+                    if isinstance(event, Usage):
+                        usage = event
+                    elif isinstance(event, Finish):
+                        finish = event
+                    elif isinstance(event, Log):
+                        logs.append(event.log)
+                    elif isinstance(event, (Error, Auth)):
+                        yield event
+                        for line in logs:
+                            yield Log(line)
+                        return
+                    else:
+                        if isinstance(event, (Content, Media, Reasoning)):
+                            started = True
+                        if isinstance(event, Content):
+                            completion.append(event.content)
+                        yield event
+            answered = candidate
+            failure = None
+            break
+        except Exception as exc:  # noqa: BLE001 - a provider failure becomes an event, never a crash
+            log.debug("provider %s failed", provider.name, exc_info=True)
+            if started:
+                yield _error_event(exc)
+                for line in logs:
+                    yield Log(line)
+                return
+            failure = exc
+            logs.append(f"{provider.name}: {type(exc).__name__}: {exc}")
+    if answered is None:
+        yield _error_event(failure or RuntimeError("no provider could answer"))
+        for line in logs:
+            yield Log(line)
+        return
+    if usage is None:
+        prompt_tokens = estimate_tokens(prompt_text)
+        completion_tokens = estimate_tokens("".join(completion))
+        usage = Usage(prompt_tokens, completion_tokens, prompt_tokens + completion_tokens, estimated=True)
+    yield Usage(
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.total_tokens,
+        estimated=usage.estimated,
+        extra={**usage.extra, "model": answered.model, "provider": answered.provider.name},
+    )
+    yield finish or Finish("stop")
+    for line in logs:
+        yield Log(line)

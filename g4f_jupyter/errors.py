@@ -1,0 +1,73 @@
+"""Precise exceptions shared by the core, the service layer and every front door.
+
+Each carries the HTTP status a handler should answer with, so that handlers translate
+errors in one place and magics/widgets can print a one-line message.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "G4FError",
+    "BadRequestError",
+    "NotFoundError",
+    "ProviderNotFoundError",
+    "ModelNotFoundError",
+    "MissingAuthError",
+    "PayloadTooLargeError",
+    "NotSupportedError",
+    "ProviderHTTPError",
+    "ConflictError",
+]
+
+
+class G4FError(Exception):
+    """Base class: ``status`` is the HTTP status, ``str(err)`` the client-safe message."""
+
+    status = 500
+
+
+class BadRequestError(G4FError):
+    status = 400
+
+
+class NotFoundError(G4FError):
+    status = 404
+
+
+class ProviderNotFoundError(NotFoundError):
+    """Unknown provider name; the message lists the known ones."""
+
+
+class ModelNotFoundError(NotFoundError):
+    """No provider offers the model; the message lists some that exist."""
+
+
+class MissingAuthError(G4FError):
+    """A provider needs a key that is not set; the message names the variable to set."""
+
+    status = 401
+
+
+class PayloadTooLargeError(G4FError):
+    status = 413
+
+
+class NotSupportedError(G4FError):
+    """The provider cannot do this (e.g. speech synthesis)."""
+
+    status = 501
+
+
+class ConflictError(G4FError):
+    status = 409
+
+
+class ProviderHTTPError(G4FError):
+    """An upstream provider answered with an HTTP error."""
+
+    def __init__(self, status: int, message: str, provider: str = "") -> None:
+        self.status = 401 if status in (401, 403) else (429 if status == 429 else 502)
+        self.upstream_status = status
+        self.provider = provider
+        prefix = f"{provider}: " if provider else ""
+        super().__init__(f"{prefix}HTTP {status}: {message}")
