@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 
-from ..config import data_dir
 from .atomic import atomic_write_json
+from .layout import cookies_dir
 from .paths import safe_name
 
 __all__ = ["stored_api_key", "store_api_key"]
 
 
 def _key_path(provider: str):
-    return data_dir() / "cookies" / f"api_key_{safe_name(provider, 'provider')}.json"
+    return cookies_dir() / f"api_key_{safe_name(provider, 'provider')}.json"
 
 
 def stored_api_key(provider: str) -> str | None:

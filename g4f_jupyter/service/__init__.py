@@ -1,0 +1,1 @@
+"""The Backend API behaviours, framework-free: handlers, magics and widgets call these."""

@@ -1,0 +1,73 @@
+"""Shared chats (``/backend-api/v2/chat/<share_id>``): era-A semantics, made safe.
+
+The share is the client's conversation object, stored whole and atomically. The file
+itself is the source of truth for ``updated`` (no in-memory cache), so the kernel and
+the server agree on it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..errors import BadRequestError, NotFoundError
+from ..store.atomic import atomic_write_json
+from ..store.layout import share_file
+from ..store.locks import file_lock
+
+__all__ = ["save_share", "load_share", "parse_if_none_match", "NOT_MODIFIED"]
+
+NOT_MODIFIED = object()
+
+
+def parse_if_none_match(value: str | None) -> int | None:
+    """The ``updated`` stamp in an ``If-None-Match`` header; quotes and ``W/`` stripped, junk → None."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip().strip('"')
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _read(share_id: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(share_file(share_id).read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def save_share(share_id: str, conversation: Any) -> str:
+    """Store ``conversation`` under ``share_id``; an unchanged ``updated`` is refused (400)."""
+    if not isinstance(conversation, dict):
+        raise BadRequestError("the share must be a conversation object")
+    if not isinstance(conversation.get("items", []), list):
+        raise BadRequestError("items must be a list")
+    updated = conversation.get("updated")
+    if updated is not None and (isinstance(updated, bool) or not isinstance(updated, (int, float))):
+        raise BadRequestError("updated must be a number (milliseconds)")
+    path = share_file(share_id)
+    with file_lock(path.with_suffix(".lock")):
+        current = _read(share_id)
+        if current is not None and updated is not None and current.get("updated") == updated:
+            raise BadRequestError("invalid date")
+        atomic_write_json(path, conversation)
+    return share_id
+
+
+def load_share(share_id: str, if_none_match: str | None = None) -> dict[str, Any] | object:
+    """The stored conversation, :data:`NOT_MODIFIED` when the client's stamp matches, or 404."""
+    data = _read(share_id)
+    if data is None:
+        raise NotFoundError(f"no shared chat {share_id!r}")
+    stamp = parse_if_none_match(if_none_match)
+    if stamp is not None and data.get("updated") == stamp:
+        return NOT_MODIFIED
+    return data

@@ -1,0 +1,70 @@
+"""Where each kind of data lives inside the data directory.
+
+Shares and buckets are separate namespaces, so a share id can never overwrite or delete
+a bucket (upstream keeps both under ``buckets/``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import data_dir
+from .paths import safe_path
+
+__all__ = [
+    "buckets_root",
+    "bucket_dir",
+    "share_file",
+    "media_dir",
+    "usage_dir",
+    "logging_dir",
+    "cookies_dir",
+    "cache_dir",
+    "memory_db",
+]
+
+
+def _sub(name: str) -> Path:
+    path = data_dir() / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def buckets_root() -> Path:
+    return _sub("buckets")
+
+
+def bucket_dir(bucket_id: str) -> Path:
+    """``buckets/<bucket_id>`` (validated; not created)."""
+    return safe_path(buckets_root(), bucket_id, what="bucket id")
+
+
+def share_file(share_id: str) -> Path:
+    """``shares/<share_id>.json`` (validated; not created)."""
+    root = _sub("shares")
+    return safe_path(root, share_id, what="share id").with_suffix(".json")
+
+
+def media_dir() -> Path:
+    """Generated media, served at ``/media/<name>`` and searched by ``/search/<tags>``."""
+    return _sub("media")
+
+
+def usage_dir() -> Path:
+    return _sub("usage")
+
+
+def logging_dir() -> Path:
+    return _sub("logging")
+
+
+def cookies_dir() -> Path:
+    return _sub("cookies")
+
+
+def cache_dir(kind: str) -> Path:
+    return _sub(f"cache/{kind}")
+
+
+def memory_db() -> Path:
+    return data_dir() / "memory.sqlite3"
