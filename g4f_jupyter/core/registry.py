@@ -46,8 +46,9 @@ def load_spec(path: Path) -> ProviderSpec:
     unknown = set(data) - _SPEC_FIELDS
     if unknown:
         raise BadRequestError(f"{path.name}: unknown keys {sorted(unknown)}; allowed: {sorted(_SPEC_FIELDS - {'source'})}")
-    if data.get("driver") not in DRIVERS:
-        raise BadRequestError(f"{path.name}: driver must be one of {sorted(DRIVERS)}")
+    driver = data.get("driver")
+    if driver not in DRIVERS and not (isinstance(driver, str) and ":" in driver):
+        raise BadRequestError(f"{path.name}: driver must be one of {sorted(DRIVERS)} or 'module:Class'")
     for key in _TUPLE_FIELDS & set(data):
         data[key] = tuple(data[key])
     data["source"] = str(path)
@@ -55,7 +56,8 @@ def load_spec(path: Path) -> ProviderSpec:
 
 
 def _driver_class(driver: str) -> type[Provider]:
-    module, _, attr = DRIVERS[driver].partition(":")
+    """A built-in driver by name, or any Provider subclass as ``module:Class``."""
+    module, _, attr = DRIVERS.get(driver, driver).partition(":")
     return getattr(importlib.import_module(module), attr)
 
 
