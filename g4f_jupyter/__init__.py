@@ -8,7 +8,18 @@ from ._version import __version__
 from .api import aask, ask, astream, stream
 from .errors import G4FError
 
-__all__ = ["__version__", "ask", "aask", "stream", "astream", "G4FError", "load_ipython_extension"]
+__all__ = ["__version__", "ask", "aask", "stream", "astream", "chat", "G4FError", "load_ipython_extension"]
+
+
+def chat(**kwargs: Any) -> Any:
+    """Show a chat widget in the notebook and return it (``provider=``, ``model=``, ``system=``, options)."""
+    from IPython.display import display
+
+    from .widgets.chat import ChatWidget
+
+    widget = ChatWidget(**kwargs)
+    display(widget)
+    return widget
 
 
 def load_ipython_extension(ipython: Any) -> None:

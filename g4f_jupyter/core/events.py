@@ -77,6 +77,11 @@ class Media(Event):
     content: str = ""
     type: ClassVar[str] = "content"
 
+    def __post_init__(self) -> None:
+        # The wire always carries the rendered markdown; storing it here keeps a parsed event equal to the sent one.
+        if not self.content:
+            object.__setattr__(self, "content", self.markdown())
+
     def markdown(self) -> str:
         return self.content or "\n".join(f"[![{self.alt}]({u})]({u})" for u in self.urls)
 
@@ -207,8 +212,8 @@ def to_wire(event: Event) -> dict[str, Any]:
             {"type": "reasoning", "token": event.token, "status": event.status, "label": event.label, "is_thinking": event.is_thinking}
         )
     if isinstance(event, Preview):
-        extra = {"urls": list(event.urls), "alt": event.alt} if event.urls else {}
-        return {"type": "preview", "preview": event.preview, **extra}
+        extra = {"urls": list(event.urls)} if event.urls else {}
+        return _drop_none({"type": "preview", "preview": event.preview, **extra, "alt": event.alt or None})
     if isinstance(event, Conversation):
         return {"type": "conversation", "conversation": event.conversation}
     if isinstance(event, Title):
@@ -313,8 +318,8 @@ def parse_line(line: str | bytes) -> Event | None:
         return None
     if text.startswith("data:"):
         text = text[5:].strip()
-        if not text or text == "[DONE]":
-            return None
+    if not text or text == "[DONE]":
+        return None
     obj = json.loads(text)
     if not isinstance(obj, dict):
         raise ValueError(f"stream line is not a JSON object: {text[:80]}")

@@ -49,16 +49,30 @@ def load_spec(path: Path) -> ProviderSpec:
     driver = data.get("driver")
     if driver not in DRIVERS and not (isinstance(driver, str) and ":" in driver):
         raise BadRequestError(f"{path.name}: driver must be one of {sorted(DRIVERS)} or 'module:Class'")
+    if not isinstance(data["name"], str) or not data["name"].strip():
+        raise BadRequestError(f"{path.name}: name must be a non-empty string")
     for key in _TUPLE_FIELDS & set(data):
+        if not isinstance(data[key], list) or not all(isinstance(m, str) for m in data[key]):
+            raise BadRequestError(f"{path.name}: {key} must be a list of strings")
         data[key] = tuple(data[key])
     data["source"] = str(path)
     return ProviderSpec(**data)
 
 
 def _driver_class(driver: str) -> type[Provider]:
-    """A built-in driver by name, or any Provider subclass as ``module:Class``."""
+    """A built-in driver by name, or any Provider subclass as ``module:Class``.
+
+    A driver that cannot be imported is a :class:`BadRequestError` naming it, so one
+    broken user file is reported instead of breaking the whole catalog.
+    """
     module, _, attr = DRIVERS.get(driver, driver).partition(":")
-    return getattr(importlib.import_module(module), attr)
+    try:
+        cls = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise BadRequestError(f"driver {driver!r} cannot be loaded: {exc}") from None
+    if not (isinstance(cls, type) and issubclass(cls, Provider)):
+        raise BadRequestError(f"driver {driver!r} is not a Provider subclass")
+    return cls
 
 
 class Registry:
@@ -82,7 +96,7 @@ class Registry:
                 except BadRequestError as exc:
                     errors.append(str(exc))  # one broken user file must not hide the others
                     continue
-                specs[spec.name] = spec
+                specs[spec.name.lower()] = spec  # names match case-insensitively, as in lookup_name
         return cls(specs.values(), errors)
 
     @property
@@ -115,18 +129,27 @@ class Registry:
             return self._instances[name]
 
     def providers(self) -> list[Provider]:
-        return [self.get(name) for name in self.specs]
+        """Every provider whose driver loads; the others are reported in :attr:`errors`."""
+        found = []
+        for name in self.specs:
+            try:
+                found.append(self.get(name))
+            except BadRequestError as exc:
+                message = f"{self.specs[name].source or name}: {exc}"
+                if message not in self.errors:
+                    self.errors.append(message)
+        return found
 
 
-_cache: tuple[tuple[tuple[str, float], ...], Registry] | None = None
+_cache: tuple[tuple[tuple[str, int, int], ...], Registry] | None = None
 _cache_lock = threading.Lock()
 
 
-def _fingerprint(dirs: list[Path]) -> tuple[tuple[str, float], ...]:
+def _fingerprint(dirs: list[Path]) -> tuple[tuple[str, int, int], ...]:
     entries = []
     for directory in dirs:
         if directory.is_dir():
-            entries.extend((str(p), p.stat().st_mtime) for p in sorted(directory.glob("*.toml")))
+            entries.extend((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.toml")))
     return tuple(entries)
 
 

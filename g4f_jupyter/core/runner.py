@@ -55,12 +55,15 @@ class Candidate:
     model: str
 
 
-def _split_model(request: ChatRequest) -> tuple[str | None, str | None]:
-    """``provider:model`` in the model field names both (unless a provider is given)."""
+def _split_model(request: ChatRequest, registry: Registry) -> tuple[str | None, str | None]:
+    """``provider:model`` in the model field names both (unless a provider is given).
+
+    Only a known provider name splits: model ids such as ``llama3.2:3b`` contain colons too.
+    """
     provider, model = request.provider or None, request.model or None
     if model and not provider and ":" in model:
         head, _, tail = model.partition(":")
-        if head and not head.startswith(("http", "/")):
+        if head.lower() in {name.lower() for name in registry.names}:
             return head, tail or None
     return provider, model
 
@@ -81,7 +84,7 @@ def plan_chat(request: ChatRequest, registry: Registry | None = None) -> list[Ca
     lack a key.
     """
     registry = registry or get_registry()
-    provider_name, model = _split_model(request)
+    provider_name, model = _split_model(request, registry)
     ignored = {name.lower() for name in request.ignored}
     if provider_name:
         provider = registry.get(provider_name)
@@ -139,13 +142,14 @@ async def run_chat(
         yield _error_event(exc)
         return
     prompt_text = "".join(message_text(m) for m in request.messages)
+    failure: BaseException | None = None
+    answered: Candidate | None = None
     usage: Usage | None = None
     finish: Finish | None = None
     completion: list[str] = []
-    failure: BaseException | None = None
-    answered: Candidate | None = None
     for candidate in candidates:
         provider = candidate.provider
+        usage, finish, completion = None, None, []  # a failed candidate's figures must not leak into the answer
         yield ProviderInfo(name=provider.name, model=candidate.model, label=provider.label, url=provider.url)
         params = provider.parameters()
         if params:
@@ -154,10 +158,10 @@ async def run_chat(
         kwargs = dict(request.options)
         if request.media:
             kwargs["media"] = request.media
-        stream = provider.create_async_generator(
-            candidate.model, request.messages, api_key=request.api_key, api_base=request.api_base, **kwargs
-        )
         try:
+            stream = provider.create_async_generator(
+                candidate.model, request.messages, api_key=request.api_key, api_base=request.api_base, **kwargs
+            )
             async with contextlib.aclosing(stream):
                 async for event in stream:
                     if isinstance(event, Usage):

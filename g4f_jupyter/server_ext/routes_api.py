@@ -1,5 +1,277 @@
-"""Routes of this module, relative to base_url."""
+"""The ``/backend-api/v2`` API routes plus ``/media`` and ``/search``: thin handlers over ``service``.
+
+Every method needs Jupyter credentials (``@web.authenticated`` + ``@authorized``). Errors
+raised by the service layer reach the client as ``{"error": {"message"}}`` with their
+status through the base handler.
+"""
 
 from __future__ import annotations
 
-ROUTES: list[tuple[str, type]] = []
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.utils import url_path_join
+from tornado import web
+from tornado.iostream import StreamClosedError
+
+from ..core.events import Event, frame
+from ..errors import BadRequestError, PayloadTooLargeError
+from ..service import catalog, cookies, create, media, memory, records, shares, synthesize, version
+from ..service.conversation import header, open_conversation, request_from_body, with_defaults
+from ..service.query import parse_int
+from .base import G4FAPIHandler
+
+__all__ = ["ROUTES"]
+
+_TEXT = "text/plain; charset=utf-8"
+_CHUNK = 64 * 1024
+
+
+class _Handler(G4FAPIHandler):
+    """Shared steps of the routes below."""
+
+    def defaults(self) -> tuple[str | None, str | None, bool]:
+        """(provider, model, pin) for requests that name no provider: demo mode pins the demo provider."""
+        if self.g4f.demo_mode:
+            return catalog.DEMO_PROVIDER, None, True
+        return self.g4f.default_provider or None, self.g4f.default_model or None, False
+
+    def check_body_size(self) -> None:
+        if len(self.request.body) > self.g4f.max_body_bytes:
+            raise PayloadTooLargeError(f"request body over {self.g4f.max_body_bytes} bytes")
+
+    def is_multipart(self) -> bool:
+        return self.request.headers.get("Content-Type", "").lower().startswith("multipart/form-data")
+
+
+class VersionHandler(_Handler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json(await version.versions())
+
+
+class ModelsHandler(_Handler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json(catalog.list_models(self.g4f.demo_mode))
+
+
+class ProviderModelsHandler(_Handler):
+    @web.authenticated
+    @authorized
+    async def get(self, provider: str) -> None:
+        headers = self.request.headers
+        self.write_json(await catalog.provider_models(provider, header(headers, "x-api-key"), header(headers, "x-api-base")))
+
+
+class ProvidersHandler(_Handler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json(catalog.list_providers(self.g4f.demo_mode))
+
+
+class ConversationHandler(_Handler):
+    """One chat turn, streamed as NDJSON lines (or SSE blocks with ``?format=sse``)."""
+
+    _pump: asyncio.Future[None] | None = None
+
+    def _body_and_files(self) -> tuple[Any, list[tuple[bytes, str]]]:
+        if not self.is_multipart():
+            return self.json_body(), []
+        self.check_body_size()
+        try:
+            body = json.loads(self.get_body_argument("json", ""))
+        except ValueError:
+            raise BadRequestError("Invalid JSON data") from None
+        uploads = [f for f in self.request.files.get("files", []) if media.is_media_name(f.filename)]
+        if len(uploads) > self.g4f.max_files_per_request:
+            raise PayloadTooLargeError(f"more than {self.g4f.max_files_per_request} files")
+        for upload in uploads:
+            if len(upload.body) > self.g4f.max_file_bytes:
+                raise PayloadTooLargeError(f"{upload.filename}: over {self.g4f.max_file_bytes} bytes")
+        return body, [(f.body, f.filename) for f in uploads]
+
+    async def _send(self, events: AsyncIterator[Event], fmt: str) -> None:
+        try:
+            async for event in events:
+                self.write(frame(event, fmt))  # type: ignore[arg-type]
+                await self.flush()
+        except StreamClosedError:
+            pass
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body, files = self._body_and_files()
+        request = with_defaults(request_from_body(body, self.request.headers, files), *self.defaults())
+        _, events = open_conversation(request)  # bad provider/model/key raise here, before any output
+        fmt = "sse" if self.get_query_argument("format", "") == "sse" else "ndjson"
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+        self._pump = asyncio.ensure_future(self._send(events, fmt))
+        await asyncio.wait({self._pump})
+        if self._pump.cancelled() or self.request.connection.stream.closed():  # type: ignore[union-attr]
+            return
+        self._pump.result()
+        self.finish(set_content_type="text/event-stream")
+
+    def on_connection_close(self) -> None:
+        """The client went away: cancel the stream now, not at the next event."""
+        if self._pump is not None and not self._pump.done():
+            self._pump.cancel()
+        super().on_connection_close()
+
+
+class UsageHandler(_Handler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        records.append_usage(self.json_body(), header(self.request.headers, "x-user"))
+        self.write_json({})
+
+
+class LogHandler(_Handler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        records.append_log(self.json_body(), self.request.headers.get("Origin"))
+        self.write_json({})
+
+
+class MemoryHandler(_Handler):
+    @web.authenticated
+    @authorized
+    async def get(self, user_id: str) -> None:
+        page_size = parse_int(self.get_query_argument("page_size", None), 100, "page_size", minimum=1)
+        query = self.get_query_argument("search", "")
+        if query:
+            result = await asyncio.to_thread(memory.search_memories, user_id, query, page_size)
+        else:
+            page = parse_int(self.get_query_argument("page", None), 1, "page", minimum=1)
+            result = await asyncio.to_thread(memory.list_memories, user_id, page, page_size)
+        self.write_json(result)
+
+    @web.authenticated
+    @authorized
+    async def post(self, user_id: str) -> None:
+        count = await asyncio.to_thread(memory.add_conversation, user_id, self.json_body())
+        self.write_json({"count": count})
+
+
+class CreateHandler(_Handler):
+    """One-shot text: parameters from the query string, a form body or a JSON object body."""
+
+    def _params(self) -> dict[str, str]:
+        params = {name: self.get_argument(name) for name in self.request.arguments}
+        if self.request.method == "POST" and "json" in self.request.headers.get("Content-Type", ""):
+            body = self.json_body()
+            if not isinstance(body, dict):
+                raise BadRequestError("the request body must be a JSON object")
+            params.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items() if v is not None})
+        return params
+
+    async def _answer(self) -> None:
+        text = await create.create_text(self._params(), self.request.headers, self.defaults())
+        self.finish(text, set_content_type=_TEXT)
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        await self._answer()
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        await self._answer()
+
+
+class UploadCookiesHandler(_Handler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        uploads = self.request.files.get("file") or []
+        upload = uploads[0] if uploads else None
+        cookies.save_cookie_file(upload.filename if upload else None, upload.body if upload else b"", self.g4f.max_cookie_bytes)
+        self.finish("File saved", set_content_type=_TEXT)
+
+
+class ShareHandler(_Handler):
+    @web.authenticated
+    @authorized
+    async def get(self, share_id: str) -> None:
+        data = shares.load_share(share_id, self.request.headers.get("If-None-Match"))
+        if data is shares.NOT_MODIFIED:
+            self.set_status(304)
+            self.finish()
+            return
+        self.write_json(data)
+
+    @web.authenticated
+    @authorized
+    async def post(self, share_id: str) -> None:
+        self.write_json({"share_id": shares.save_share(share_id, self.json_body())})
+
+
+class SynthesizeHandler(_Handler):
+    @web.authenticated
+    @authorized
+    async def get(self, provider: str) -> None:
+        params = {name: self.get_query_argument(name) for name in self.request.query_arguments}
+        audio = await synthesize.synthesize(provider, params)
+        self.set_header("Cache-Control", "max-age=604800")
+        self.finish(audio, set_content_type=synthesize.CONTENT_TYPE)
+
+
+class MediaHandler(_Handler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        path = media.media_file(name)
+        self.set_header("Content-Length", str(path.stat().st_size))
+        self.set_header("Content-Type", media.content_type(name))
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                self.write(chunk)
+                with contextlib.suppress(StreamClosedError):
+                    await self.flush()
+        self.finish(set_content_type=media.content_type(name))
+
+
+class SearchHandler(_Handler):
+    @web.authenticated
+    @authorized
+    async def get(self, tags: str) -> None:
+        skip = parse_int(self.get_query_argument("skip", None), 0, "skip")
+        name = media.search_media(tags, skip, self.get_query_argument("random", None))
+        self.redirect(url_path_join(self.base_url, "media", quote(name)))
+
+
+_V2 = "backend-api/v2"
+
+ROUTES: list[tuple[str, type]] = [
+    (f"{_V2}/version", VersionHandler),
+    (f"{_V2}/models", ModelsHandler),
+    (f"{_V2}/models/([^/]+)", ProviderModelsHandler),
+    (f"{_V2}/providers", ProvidersHandler),
+    (f"{_V2}/conversation", ConversationHandler),
+    (f"{_V2}/usage", UsageHandler),
+    (f"{_V2}/log", LogHandler),
+    (f"{_V2}/memory/([^/]+)", MemoryHandler),
+    (f"{_V2}/create", CreateHandler),
+    (f"{_V2}/upload_cookies", UploadCookiesHandler),
+    (f"{_V2}/chat/([^/]+)", ShareHandler),
+    (f"{_V2}/synthesize/([^/]+)", SynthesizeHandler),
+    (r"media/([^/]+)", MediaHandler),
+    (r"search/([^/]+)", SearchHandler),
+]

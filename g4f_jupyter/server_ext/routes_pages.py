@@ -1,7 +1,130 @@
-"""Routes of this module, relative to base_url."""
+"""The g4f web pages under ``{base_url}g4f/``: chat, shared-chat view, QR code, static files.
+
+Plain HTML/JS/CSS from ``static/``, no build step and nothing fetched from the network.
+Every page needs Jupyter credentials; only :class:`PublicSharePageHandler` (in
+``PUBLIC_ROUTES``, mounted when ``c.G4FSettings.public_shares`` is on) serves the read-only
+shared chat without login, at its own path so that it never shadows the logged-in one.
+"""
 
 from __future__ import annotations
 
-ROUTES: list[tuple[str, type]] = []
+import mimetypes
+
+from jupyter_server.auth.decorator import allow_unauthenticated, authorized
+from tornado import web
+
+from .._version import __version__
+from ..errors import NotFoundError
+from ..service.qr import qr_svg
+from ..service.share_links import share_base, share_prefix, share_url
+from ..service.shares import load_share
+from ..store.paths import safe_name
+from .base import G4FPageHandler
+from .pages import STATIC_DIR, render_chat, render_not_found, render_qrcode, render_share
+
+__all__ = [
+    "ROUTES",
+    "PUBLIC_ROUTES",
+    "ChatPageHandler",
+    "StaticHandler",
+    "QRCodePageHandler",
+    "SharePageHandler",
+    "PublicSharePageHandler",
+]
+
+_SHARE_ID = r"([^/]+)"
+# Only the script and the stylesheet: templates are rendered, never served raw.
+_STATIC_TYPES = {".js", ".css"}
+
+
+class _Page(G4FPageHandler):
+    """What every g4f page needs: its link base and an HTML answer."""
+
+    def link_base(self) -> str:
+        origin = f"{self.request.protocol}://{self.request.host}"
+        return share_base(self.g4f.share_url, origin, self.base_url)
+
+    def finish_html(self, text: str, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.finish(text)
+
+
+class ChatPageHandler(_Page):
+    """The chat page (``g4f/`` and ``g4f/chat/``)."""
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.xsrf_token  # noqa: B018 — sets the _xsrf cookie that the script sends back as X-XSRFToken
+        config = {
+            "base_url": self.base_url,
+            "share_prefix": share_prefix(self.link_base(), self.g4f.public_shares),
+            "version": __version__,
+        }
+        self.finish_html(render_chat(self.base_url + "g4f/static/", config))
+
+
+class StaticHandler(_Page):
+    """``g4f/static/<name>``: the page's script and stylesheet, behind login like the page."""
+
+    @web.authenticated
+    @authorized
+    def get(self, name: str) -> None:
+        path = STATIC_DIR / safe_name(name, "file name")
+        if path.suffix not in _STATIC_TYPES or not path.is_file():
+            raise NotFoundError(f"no static file {name!r}")
+        self.set_header("Content-Type", mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+        self.set_header("Cache-Control", "no-cache")  # revalidated by Tornado's ETag
+        self.finish(path.read_bytes())
+
+
+class QRCodePageHandler(_Page):
+    """``g4f/qrcode/<share_id>``: the share link as a QR picture drawn on the server."""
+
+    @web.authenticated
+    @authorized
+    def get(self, share_id: str) -> None:
+        link = share_url(share_id, self.link_base(), self.g4f.public_shares)
+        self.finish_html(render_qrcode(link, qr_svg(link, title="Shared chat link")))
+
+
+class _ShareView(_Page):
+    def render_share_page(self, share_id: str) -> None:
+        try:
+            conversation = load_share(safe_name(share_id, "share id"))
+        except NotFoundError:
+            self.finish_html(render_not_found("This shared chat does not exist (or was removed)."), 404)
+            return
+        assert isinstance(conversation, dict)  # no If-None-Match given, so never NOT_MODIFIED
+        self.finish_html(render_share(conversation))
+
+
+class SharePageHandler(_ShareView):
+    """``g4f/chat/<share_id>``: the read-only view of a shared chat, for logged-in users."""
+
+    @web.authenticated
+    @authorized
+    def get(self, share_id: str) -> None:
+        self.render_share_page(share_id)
+
+
+class PublicSharePageHandler(_ShareView):
+    """``g4f/public/chat/<share_id>``: the same view WITHOUT login (only with public_shares on)."""
+
+    @allow_unauthenticated
+    def get(self, share_id: str) -> None:
+        self.render_share_page(share_id)
+
+
+ROUTES: list[tuple[str, type]] = [
+    (r"g4f/?", ChatPageHandler),
+    (r"g4f/chat/?", ChatPageHandler),
+    (r"g4f/static/([^/]+)", StaticHandler),
+    (rf"g4f/qrcode/{_SHARE_ID}/?", QRCodePageHandler),
+    (rf"g4f/chat/{_SHARE_ID}/?", SharePageHandler),
+]
 # Served without login, and only when c.G4FSettings.public_shares is on.
-PUBLIC_ROUTES: list[tuple[str, type]] = []
+PUBLIC_ROUTES: list[tuple[str, type]] = [
+    (rf"g4f/public/chat/{_SHARE_ID}/?", PublicSharePageHandler),
+]

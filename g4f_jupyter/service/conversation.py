@@ -7,6 +7,8 @@ error (an HTTP status on the wire) instead of a broken stream.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -14,7 +16,7 @@ from ..core.events import Event
 from ..core.runner import Candidate, ChatRequest, plan_chat, run_chat
 from ..errors import BadRequestError
 
-__all__ = ["header", "request_from_body", "open_conversation", "build_messages"]
+__all__ = ["header", "request_from_body", "with_defaults", "open_conversation", "build_messages"]
 
 # Request fields that steer the GUI or the server, not the model.
 _CLIENT_ONLY = {
@@ -87,6 +89,17 @@ def request_from_body(
     )
 
 
+def with_defaults(request: ChatRequest, provider: str | None, model: str | None = None, pin: bool = False) -> ChatRequest:
+    """The request with the operator's default provider (and model) when it names no provider.
+
+    A request that names only a model keeps automatic provider choice for that model,
+    unless ``pin`` (demo mode: the demo provider answers everything).
+    """
+    if request.provider or not provider or (request.model and not pin):
+        return request
+    return dataclasses.replace(request, provider=provider, model=request.model or model or None)
+
+
 def build_messages(
     prompt: str,
     system: str | None = None,
@@ -102,4 +115,22 @@ def build_messages(
 def open_conversation(request: ChatRequest) -> tuple[list[Candidate], AsyncIterator[Event]]:
     """Resolve the providers now (raising for bad input), and return the event stream to run."""
     candidates = plan_chat(request)
-    return candidates, run_chat(request, candidates)
+    return candidates, _grounded_chat(request, candidates)
+
+
+async def _grounded_chat(request: ChatRequest, candidates: list[Candidate]) -> AsyncIterator[Event]:
+    """Expand bucket references in the messages, run the chat, then log what was included.
+
+    Grounding may read files, so it runs inside the stream; its log lines come after the
+    runner's own events, keeping the protocol order (logs last).
+    """
+    from ..core.events import Log
+    from .buckets import ground_messages
+
+    messages, lines = await ground_messages(request.messages)
+    request = dataclasses.replace(request, messages=messages)
+    async with contextlib.aclosing(run_chat(request, candidates)) as events:
+        async for event in events:
+            yield event
+    for line in lines:
+        yield Log(line)

@@ -8,6 +8,7 @@ event loop, and a cancelled request stops the worker at its next token.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.util
 import os
 import threading
@@ -53,6 +54,7 @@ def load_model(n_ctx: int = 2048) -> Any:
                 raise NotSupportedError("llama-cpp-python is not installed: pip install 'g4f-jupyter[local]'") from None
             threads = max(1, min(4, os.cpu_count() or 1))
             _model = Llama(model_path=str(model_path()), n_ctx=n_ctx, n_threads=threads, verbose=False)
+            atexit.register(_model.close)  # free it while llama_cpp is still importable, not in interpreter teardown
         return _model
 
 
@@ -63,19 +65,31 @@ def _plain_messages(messages: list[ChatMessage]) -> list[dict[str, str]]:
     return [{"role": str(m.get("role", "user")), "content": message_text(m)} for m in messages]
 
 
+_TURN_OVERHEAD = 6  # the chat template's role markers around each message
+_PROMPT_OVERHEAD = 32  # a template's default system prompt plus the generation prompt
+
+
 def _fit_context(llm: Any, messages: list[dict[str, str]], budget: int) -> list[dict[str, str]]:
-    """Drop the oldest non-system turns until the prompt fits ``budget`` tokens."""
+    """Drop the oldest non-system turns, then shorten the last message, until the prompt fits ``budget`` tokens.
 
-    def size(msgs: list[dict[str, str]]) -> int:
-        return sum(len(llm.tokenize(m["content"].encode("utf-8"), add_bos=False)) + 4 for m in msgs)
-
-    kept = list(messages)
-    while size(kept) > budget:
-        droppable = [i for i, m in enumerate(kept[:-1]) if m["role"] != "system"]
+    A long notebook history must be trimmed, not answered with a context-window error.
+    """
+    tokens = [llm.tokenize(m["content"].encode("utf-8"), add_bos=False) for m in messages]
+    sizes = [len(t) + _TURN_OVERHEAD for t in tokens]
+    kept = list(range(len(messages)))
+    total = sum(sizes) + _PROMPT_OVERHEAD
+    while total > budget:
+        droppable = [i for i in kept[:-1] if messages[i]["role"] != "system"]
         if not droppable:
             break
-        del kept[droppable[0]]
-    return kept
+        kept.remove(droppable[0])
+        total -= sizes[droppable[0]]
+    fitted = [messages[i] for i in kept]
+    if total > budget and fitted:  # one message alone is too long: keep its end, where the question usually is
+        last = tokens[kept[-1]]
+        keep = max(len(last) - (total - budget), 1)
+        fitted[-1] = {**fitted[-1], "content": llm.detokenize(last[-keep:]).decode("utf-8", "ignore")}
+    return fitted
 
 
 class LocalProvider(Provider):
@@ -103,15 +117,17 @@ class LocalProvider(Provider):
                 return put("end", None)
             try:
                 llm = load_model(int(settings.get("n_ctx", 2048)))
-                budget = llm.n_ctx() - max_tokens - 16
+                budget = llm.n_ctx() - min(max_tokens, llm.n_ctx() // 2)  # llama.cpp shortens max_tokens to what is left
                 prompt = _fit_context(llm, _plain_messages(messages), budget)
                 chunks = llm.create_chat_completion(prompt, stream=True, max_tokens=max_tokens, **options)
-                completion_tokens, reason = 0, "stop"
+                prompt_tokens, completion_tokens, reason = -1, 0, "stop"
                 try:
                     for chunk in chunks:
                         if cancelled.is_set():
                             reason = "cancelled"
                             break
+                        if prompt_tokens < 0:  # the first chunk comes right after the prompt was evaluated
+                            prompt_tokens = llm.n_tokens
                         choice = chunk["choices"][0]
                         text = choice.get("delta", {}).get("content")
                         if text:
@@ -120,7 +136,7 @@ class LocalProvider(Provider):
                         reason = choice.get("finish_reason") or reason
                 finally:
                     chunks.close()
-                prompt_tokens = max(llm.n_tokens - completion_tokens, 0)
+                prompt_tokens = max(prompt_tokens, 0)
                 put("usage", Usage(prompt_tokens, completion_tokens, prompt_tokens + completion_tokens))
                 put("finish", Finish(reason))
             except BaseException as exc:  # noqa: BLE001 - handed to the asking loop

@@ -10,9 +10,10 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 from httpx_sse import aconnect_sse
 
-from ...errors import BadRequestError
+from ...errors import BadRequestError, ProviderHTTPError
 from ..events import Content, Event, Finish, Reasoning, Usage
 from ..provider import ChatMessage, Provider
 from .http import async_client, raise_for_status
@@ -56,16 +57,29 @@ class OpenAIProvider(Provider):
         url = f"{self._base(kwargs.get('api_base'))}/chat/completions"
         body: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
         body.update({k: kwargs[k] for k in _PASSTHROUGH if kwargs.get(k) is not None})
-        if self.spec.settings.get("stream_usage", True):
-            body["stream_options"] = {"include_usage": True}
+        stream_usage = bool(self.spec.settings.get("stream_usage", True))
         async with async_client(headers=self._headers(key)) as client:
-            async with aconnect_sse(client, "POST", url, json=body) as source:
-                await raise_for_status(source.response, self.name)
-                async for sse in source.aiter_sse():
-                    if not sse.data or sse.data.strip() == "[DONE]":
-                        continue
-                    for event in _events_of_chunk(json.loads(sse.data)):
-                        yield event
+            try:
+                async for event in self._stream(client, url, body, stream_usage):
+                    yield event
+            except ProviderHTTPError as exc:
+                # Some servers refuse stream_options (400/422 naming it) before streaming: ask again without it.
+                if not (stream_usage and exc.upstream_status in (400, 422) and "stream_options" in str(exc)):
+                    raise
+                async for event in self._stream(client, url, body, False):
+                    yield event
+
+    async def _stream(self, client: httpx.AsyncClient, url: str, body: dict[str, Any], stream_usage: bool) -> AsyncIterator[Event]:
+        """One streamed ``/chat/completions`` call as typed events."""
+        if stream_usage:
+            body = {**body, "stream_options": {"include_usage": True}}
+        async with aconnect_sse(client, "POST", url, json=body) as source:
+            await raise_for_status(source.response, self.name)
+            async for sse in source.aiter_sse():
+                if not sse.data or sse.data.strip() == "[DONE]":
+                    continue
+                for event in _events_of_chunk(json.loads(sse.data)):
+                    yield event
 
 
 def _events_of_chunk(chunk: dict[str, Any]) -> list[Event]:

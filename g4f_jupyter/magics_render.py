@@ -1,0 +1,128 @@
+"""Show a streaming answer in a cell's output, and turn the final text into a format.
+
+In a kernel the answer grows in one output through a display handle (updates are
+throttled, the last one always goes out). A terminal shell cannot update an output in
+place, so there the text deltas are written to stdout as they arrive.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from typing import Any
+
+from IPython.display import HTML, JSON, Code, DisplayHandle, Markdown, Math, Pretty, display
+
+__all__ = ["Answer", "LiveOutput", "strip_fences", "render", "show_error", "show_text"]
+
+_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<body>.*?)^[ \t]*(?P=fence)[`~]*[ \t]*$", re.M | re.S)
+_OPEN_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n(?P<body>.*)\Z", re.M | re.S)
+
+
+class Answer(str):
+    """The answer as the cell's value: ``Out[n]`` holds the text, and nothing is displayed
+    again (the streamed output already shows it)."""
+
+    def _ipython_display_(self) -> None:
+        return None
+
+
+def strip_fences(text: str) -> str:
+    """The code inside a model's answer: every fenced block joined, an unclosed block's
+    body (the answer was cut short), or the whole text when there is no fence."""
+    blocks = [m.group("body").rstrip("\n") for m in _FENCE.finditer(text)]
+    if blocks:
+        return "\n\n".join(blocks).strip("\n")
+    unclosed = _OPEN_FENCE.search(text)
+    if unclosed:
+        return unclosed.group("body").strip("\n")
+    return text.strip("\n")
+
+
+def render(text: str, fmt: str, final: bool = True) -> Any:
+    """The IPython display object for ``text`` in format ``fmt``.
+
+    While streaming (``final=False``) formats that need the whole answer (json, code)
+    show the raw text.
+    """
+    if fmt == "markdown":
+        return Markdown(text)
+    if fmt == "html":
+        return HTML(strip_fences(text) if final else text)
+    if fmt == "math":
+        return Math(strip_fences(text) if final else text)
+    if fmt == "code":
+        return Code(strip_fences(text), language="python") if final else Markdown(text)
+    if fmt == "json" and final:
+        try:
+            data = json.loads(strip_fences(text))
+        except ValueError:
+            return Pretty(text)
+        return JSON(data) if isinstance(data, (dict, list)) else Pretty(json.dumps(data))
+    return Pretty(text)
+
+
+def _is_kernel(shell: Any) -> bool:
+    """A kernel's frontend updates outputs in place; a terminal only appends."""
+    return getattr(shell, "kernel", None) is not None
+
+
+class LiveOutput:
+    """One growing output for one answer."""
+
+    def __init__(self, shell: Any, fmt: str, interval: float = 0.05) -> None:
+        self.fmt = fmt
+        self.interval = interval
+        self.rich = _is_kernel(shell)
+        self._handle: DisplayHandle | None = None
+        self._shown = 0  # characters already written (terminal) or last shown length (kernel)
+        self._last = 0.0
+
+    def update(self, text: str) -> None:
+        """Show ``text`` (the whole answer so far), at most once per ``interval``."""
+        if not self.rich:
+            sys.stdout.write(text[self._shown :])
+            sys.stdout.flush()
+            self._shown = len(text)
+            return
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return
+        self._last = now
+        self._show(render(text, self.fmt, final=False))
+        self._shown = len(text)
+
+    def finish(self, text: str, note: str = "") -> None:
+        """The last update: the final rendering, plus a short note (``[interrupted]``)."""
+        if not self.rich:
+            sys.stdout.write(text[self._shown :])
+            sys.stdout.write(f"\n{note}\n" if note else "\n")
+            sys.stdout.flush()
+            return
+        if self._handle is None and not text and not note:
+            return
+        shown = text + (f"\n\n{note}" if note and self.fmt == "markdown" else "")
+        self._show(render(shown, self.fmt, final=True))
+        if note and self.fmt != "markdown":
+            show_text(note)
+
+    def _show(self, obj: Any) -> None:
+        if self._handle is None:
+            self._handle = display(obj, display_id=True)
+        else:
+            self._handle.update(obj)
+
+
+def show_error(message: str) -> None:
+    """A one-line error: stderr (red in notebook frontends), no traceback."""
+    print(" ".join(message.split()) or "error", file=sys.stderr)
+
+
+def show_text(plain: str, markdown: str | None = None) -> None:
+    """Text for the terminal, Markdown for notebook frontends."""
+    bundle = {"text/plain": plain}
+    if markdown is not None:
+        bundle["text/markdown"] = markdown
+    display(bundle, raw=True)

@@ -1,0 +1,540 @@
+// The g4f chat page: talks to /backend-api/v2 on the Jupyter server that served it.
+// Plain script, no build step, nothing loaded from the network.
+"use strict";
+
+(() => {
+  const config = JSON.parse(document.getElementById("g4f-config").textContent);
+  const API = config.base_url + "backend-api/v2/";
+  const STORE = "conversation:";
+  const el = (id) => document.getElementById(id);
+  const ui = {
+    provider: el("provider"), model: el("model"), share: el("share"), sharePanel: el("share-panel"),
+    shareLink: el("share-link"), shareQr: el("share-qr"), shareClose: el("share-close"),
+    messages: el("messages"), composer: el("composer"), system: el("system"), systemBox: el("system-box"),
+    prompt: el("prompt"), send: el("send"), stop: el("stop"), files: el("files"),
+    attachments: el("attachments"), conversations: el("conversations"), newChat: el("new-chat"),
+  };
+
+  let conv = null; // the open conversation: {id, title, added, updated, system?, items, data?}
+  let pending = []; // uploaded files waiting for the next user message: {label, part}
+  let controller = null; // AbortController of the running answer
+
+  // ---------------------------------------------------------------- helpers
+
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  function xsrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  /** fetch() on the backend API; Jupyter wants the _xsrf cookie echoed on every non-GET request. */
+  function api(path, options = {}) {
+    const method = (options.method || "GET").toUpperCase();
+    const headers = new Headers(options.headers || {});
+    if (method !== "GET" && method !== "HEAD") headers.set("X-XSRFToken", xsrfToken());
+    return fetch(API + path, { ...options, method, headers, credentials: "same-origin" });
+  }
+
+  /** The message of a failed response: {"error": {"message"}} or the HTML page's title. */
+  async function errorMessage(response) {
+    const text = await response.text();
+    try {
+      const data = JSON.parse(text);
+      if (data && data.error) return data.error.message || String(data.error);
+    } catch (_) { /* not JSON */ }
+    const title = text.match(/<title>([^<]*)<\/title>/i);
+    return `HTTP ${response.status}${title ? ": " + title[1] : ""}`;
+  }
+
+  async function getJSON(path) {
+    const response = await api(path);
+    if (!response.ok) throw new Error(await errorMessage(response));
+    return response.json();
+  }
+
+  /** One received line, NDJSON or SSE: the JSON object it carries, or null (blank, event:, [DONE]). */
+  function parseStreamLine(line) {
+    let text = line.trim();
+    if (!text || text.startsWith(":") || /^(event|id|retry):/.test(text)) return null;
+    if (text.startsWith("data:")) {
+      text = text.slice(5).trim();
+      if (!text || text === "[DONE]") return null;
+    }
+    return JSON.parse(text);
+  }
+
+  /** The objects of a streamed body, as they arrive. */
+  async function* readEvents(response) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
+      let newline;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const event = parseStreamLine(buffer.slice(0, newline));
+        buffer = buffer.slice(newline + 1);
+        if (event) yield event;
+      }
+      if (done) break;
+    }
+    const last = parseStreamLine(buffer);
+    if (last) yield last;
+  }
+
+  // ---------------------------------------------------------------- rendering
+
+  function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  }
+
+  function paragraphs(text) {
+    return text.split(/\n[ \t]*\n/).filter((p) => p.trim())
+      .map((p) => `<p>${escapeHtml(p.replace(/^\n+|\n+$/g, "")).replace(/\n/g, "<br>")}</p>`).join("");
+  }
+
+  /** Minimal markdown, escaped: fenced code blocks (an open fence runs to the end) and paragraphs. */
+  function markdownHtml(text) {
+    const fence = /^```([^\n`]*)\n([\s\S]*?)(?:^```[ \t]*$|(?![\s\S]))/gm;
+    let out = "";
+    let pos = 0;
+    let match;
+    while ((match = fence.exec(text))) {
+      out += paragraphs(text.slice(pos, match.index));
+      const lang = match[1].trim();
+      const cls = lang ? ` class="language-${escapeHtml(lang)}"` : "";
+      out += `<pre><code${cls}>${escapeHtml(match[2].replace(/\n+$/, ""))}</code></pre>`;
+      pos = match.index + match[0].length;
+    }
+    return out + paragraphs(text.slice(pos));
+  }
+
+  /** The text of a message's content (a string, or a list of parts). */
+  function contentText(content) {
+    if (typeof content === "string") return content;
+    return (content || []).filter((part) => typeof part.text === "string").map((part) => part.text).join("\n\n");
+  }
+
+  /** Names shown for a message's attachments; a text bucket's file names are kept in localStorage. */
+  function attachmentLabels(content) {
+    if (!Array.isArray(content)) return [];
+    return content.filter((part) => part.bucket_id).map((part) => {
+      if (part.name) return part.name;
+      try { return JSON.parse(localStorage.getItem("bucket:" + part.bucket_id)).names.join(", "); } catch (_) { return "uploaded files"; }
+    });
+  }
+
+  function providerLabel(provider) {
+    if (!provider) return "assistant";
+    const name = provider.label || provider.name || "";
+    return provider.model ? `${name} · ${provider.model}` : name || "assistant";
+  }
+
+  function usageText(usage) {
+    const keys = ["prompt_tokens", "completion_tokens", "total_tokens"];
+    return keys.filter((k) => typeof usage[k] === "number").map((k) => `${k.split("_")[0]} ${usage[k]}`).join(" · ");
+  }
+
+  function node(tag, className, text) {
+    const element = document.createElement(tag);
+    if (className) element.className = className;
+    if (text !== undefined) element.textContent = text;
+    return element;
+  }
+
+  /** A message bubble bound to one conversation item; the streaming code updates it. */
+  function messageView(item) {
+    const article = node("article", `message ${item.role}`);
+    const role = node("div", "role", item.role === "assistant" ? providerLabel(item.provider) : item.role);
+    const reasoning = node("details", "reasoning");
+    const reasoningText = node("div");
+    const reasoningSummary = node("summary", "", "Reasoning");
+    reasoning.append(reasoningSummary, reasoningText);
+    const content = node("div", "content");
+    const media = node("div", "media");
+    const usage = node("div", "usage");
+    article.append(role, reasoning, content, media, usage);
+    for (const label of attachmentLabels(item.content)) role.append(" ", node("span", "chip", "file: " + label));
+    let scheduled = false;
+    const view = {
+      element: article,
+      render() {
+        scheduled = false;
+        content.innerHTML = markdownHtml(contentText(item.content));
+        reasoning.hidden = !item.reasoning;
+        reasoningText.innerHTML = markdownHtml(item.reasoning || "");
+        role.firstChild.textContent = item.role === "assistant" ? providerLabel(item.provider) : item.role;
+        usage.textContent = item.usage ? usageText(item.usage) : "";
+        usage.hidden = !item.usage;
+      },
+      scheduleRender() {
+        if (!scheduled) { scheduled = true; requestAnimationFrame(view.render); }
+      },
+      status(text) { reasoningSummary.textContent = text ? `Reasoning: ${text}` : "Reasoning"; },
+      addMedia(urls) {
+        for (const url of urls || []) {
+          if (!/^(https?:\/\/|\/)/.test(url)) continue;
+          const link = node("a");
+          link.href = url; link.target = "_blank"; link.rel = "noopener";
+          const img = node("img"); img.src = url; img.alt = "";
+          link.append(img); media.append(link);
+        }
+      },
+      error(text) { article.append(node("div", "error", text)); },
+      warning(text) { article.append(node("div", "warning", text)); },
+      suggestions(list) {
+        const box = node("div", "suggestions");
+        for (const text of list || []) {
+          const button = node("button", "", text);
+          button.type = "button";
+          button.addEventListener("click", () => { ui.prompt.value = text; ui.prompt.focus(); });
+          box.append(button);
+        }
+        article.append(box);
+      },
+    };
+    view.render();
+    return view;
+  }
+
+  function showMessages() {
+    ui.messages.replaceChildren(...conv.items.map((item) => messageView(item).element));
+    ui.messages.scrollTop = ui.messages.scrollHeight;
+  }
+
+  function notice(text) {
+    const view = messageView({ role: "system", content: "" });
+    view.error(text);
+    ui.messages.append(view.element);
+  }
+
+  // ---------------------------------------------------------------- conversations
+
+  function newConversation() {
+    const now = Date.now();
+    return { id: uuid(), title: "New chat", added: now, updated: now, items: [] };
+  }
+
+  function storedConversations() {
+    const list = [];
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i);
+      if (!key.startsWith(STORE)) continue;
+      try { list.push(JSON.parse(localStorage.getItem(key))); } catch (_) { /* skip a damaged entry */ }
+    }
+    return list.filter((c) => c && Array.isArray(c.items)).sort((a, b) => b.updated - a.updated);
+  }
+
+  function save(target) {
+    target.updated = Date.now();
+    if (target.items.length) {
+      try { localStorage.setItem(STORE + target.id, JSON.stringify(target)); } catch (_) { /* storage full: keep it in memory */ }
+    }
+    showList();
+  }
+
+  function showList() {
+    const items = storedConversations().map((c) => {
+      const li = node("li", c.id === conv.id ? "active" : "");
+      const link = node("a", "", c.title || "New chat");
+      link.href = "#";
+      link.addEventListener("click", (e) => { e.preventDefault(); openConversation(c); });
+      const remove = node("button", "", "×");
+      remove.type = "button";
+      remove.title = "Delete";
+      remove.addEventListener("click", () => removeConversation(c));
+      li.append(link, remove);
+      return li;
+    });
+    ui.conversations.replaceChildren(...items);
+  }
+
+  function openConversation(target) {
+    if (controller) controller.abort();
+    conv = target;
+    localStorage.setItem("g4f:current", conv.id);
+    ui.system.value = conv.system || "";
+    ui.sharePanel.hidden = true;
+    showMessages();
+    showList();
+  }
+
+  function removeConversation(target) {
+    localStorage.removeItem(STORE + target.id);
+    localStorage.removeItem("share:" + target.id);
+    for (const item of target.items) {
+      for (const part of Array.isArray(item.content) ? item.content : []) {
+        if (!part.bucket_id) continue;
+        localStorage.removeItem("bucket:" + part.bucket_id);
+        api("files/" + encodeURIComponent(part.bucket_id), { method: "DELETE" }).catch(() => {});
+      }
+    }
+    if (target.id === conv.id) openConversation(newConversation());
+    else showList();
+  }
+
+  // ---------------------------------------------------------------- providers and models
+
+  async function loadProviders() {
+    try {
+      const providers = await getJSON("providers");
+      providers.sort((a, b) => (a.label || a.name).localeCompare(b.label || b.name));
+      for (const p of providers) {
+        const option = node("option", "", (p.label || p.name) + (p.auth ? " (key)" : ""));
+        option.value = p.name;
+        ui.provider.append(option);
+      }
+      const saved = localStorage.getItem("g4f:provider");
+      if (saved && providers.some((p) => p.name === saved)) ui.provider.value = saved;
+    } catch (err) {
+      notice("Could not load providers: " + err.message);
+    }
+    await loadModels();
+  }
+
+  async function loadModels() {
+    const provider = ui.provider.value;
+    const fallback = node("option", "", "(default)");
+    fallback.value = "";
+    ui.model.replaceChildren(fallback);
+    if (!provider) return;
+    try {
+      const entries = await getJSON("models/" + encodeURIComponent(provider));
+      const addOption = (parent, m) => {
+        const id = m.model || m.id;
+        const option = node("option", "", (m.label || id) + (m.task ? ` (${m.task})` : ""));
+        option.value = id;
+        option.selected = Boolean(m.default);
+        parent.append(option);
+      };
+      for (const entry of entries) {
+        if (Array.isArray(entry.models)) {
+          const group = node("optgroup");
+          group.label = entry.group || "";
+          entry.models.forEach((m) => addOption(group, m));
+          ui.model.append(group);
+        } else if (entry.model || entry.id) {
+          addOption(ui.model, entry);
+        }
+      }
+    } catch (err) {
+      notice(`Could not load the models of ${provider}: ${err.message}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- chatting
+
+  function setBusy(busy) {
+    ui.send.disabled = busy;
+    ui.stop.disabled = !busy;
+  }
+
+  function handleEvent(event, item, view, target) {
+    switch (event.type) {
+      case "provider":
+        item.provider = event.provider;
+        break;
+      case "content":
+        item.content += event.content || "";
+        if (event.urls) view.addMedia(event.urls);
+        break;
+      case "reasoning":
+        if (event.token) item.reasoning = (item.reasoning || "") + event.token;
+        if (event.status) view.status(event.status);
+        break;
+      case "conversation": {
+        const name = (item.provider && item.provider.name) || ui.provider.value;
+        if (name) target.data = { ...(target.data || {}), [name]: event.conversation };
+        break;
+      }
+      case "title":
+        target.title = event.title;
+        break;
+      case "suggestions":
+        view.suggestions(event.suggestions);
+        break;
+      case "usage":
+        item.usage = event.usage;
+        break;
+      case "finish":
+        item.finish = event.finish;
+        break;
+      case "message":
+        view.warning(event.message || event.error);
+        break;
+      case "error":
+      case "auth":
+        view.error(event.message || event.error || event.type);
+        break;
+      case "log":
+        console.debug("g4f:", event.log);
+        break;
+      default:
+        break;
+    }
+    view.scheduleRender();
+  }
+
+  function historyMessages(target) {
+    const messages = target.system ? [{ role: "system", content: target.system }] : [];
+    for (const item of target.items) {
+      if (item.content && item.content.length) messages.push({ role: item.role, content: item.content });
+    }
+    return messages;
+  }
+
+  async function send() {
+    const text = ui.prompt.value.trim();
+    if (!text || controller) return;
+    const target = conv;
+    const content = pending.length ? [...pending.map((p) => p.part), { type: "text", text }] : text;
+    pending = [];
+    showAttachments();
+    target.system = ui.system.value.trim() || undefined;
+    target.items.push({ role: "user", content });
+    if (target.title === "New chat") target.title = text.slice(0, 60);
+    ui.prompt.value = "";
+    save(target);
+    showMessages();
+
+    const item = { role: "assistant", content: "" };
+    const view = messageView(item);
+    view.element.classList.add("streaming");
+    ui.messages.append(view.element);
+    const provider = ui.provider.value;
+    const body = {
+      id: uuid(), conversation_id: target.id, model: ui.model.value, provider,
+      messages: historyMessages(target),
+    };
+    if (provider && target.data && target.data[provider]) body.conversation = target.data[provider];
+    controller = new AbortController();
+    setBusy(true);
+    try {
+      const response = await api("conversation", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        body: JSON.stringify(body),
+        signal: controller.signal,
+      });
+      if (!response.ok) throw new Error(await errorMessage(response));
+      for await (const event of readEvents(response)) {
+        handleEvent(event, item, view, target);
+        ui.messages.scrollTop = ui.messages.scrollHeight;
+      }
+    } catch (err) {
+      if (err.name === "AbortError") view.warning("Stopped.");
+      else view.error(err.message);
+    } finally {
+      controller = null;
+      setBusy(false);
+      view.element.classList.remove("streaming");
+      view.render();
+      if (item.content || item.reasoning) target.items.push(item);
+      save(target);
+    }
+  }
+
+  // ---------------------------------------------------------------- files
+
+  function showAttachments(extra) {
+    const chips = pending.map((p) => node("span", "chip", "file: " + p.label));
+    ui.attachments.replaceChildren(...chips, ...(extra ? [extra] : []));
+  }
+
+  /** Upload into a new bucket, wait until the server has read it, and keep its parts for the next message. */
+  async function upload(files) {
+    const bucket = uuid();
+    const progress = node("span", "chip", `Uploading ${files.length} file(s)…`);
+    showAttachments(progress);
+    const form = new FormData();
+    for (const file of files) form.append("files", file, file.name);
+    try {
+      const response = await api("files/" + bucket, { method: "POST", body: form });
+      if (!response.ok) throw new Error(await errorMessage(response));
+      const result = await response.json();
+      const names = result.files || [];
+      if (names.length) {
+        const stream = await api(`files/${bucket}/stream`, { headers: { Accept: "text/event-stream" } });
+        if (!stream.ok) throw new Error(await errorMessage(stream));
+        let size = 0;
+        for await (const event of readEvents(stream)) {
+          if (event.error) throw new Error(event.error.message || String(event.error));
+          if (event.action === "load") progress.textContent = `Reading… ${event.size} bytes`;
+          if (event.action === "done") size = event.size;
+        }
+        localStorage.setItem("bucket:" + bucket, JSON.stringify({ names, size }));
+        pending.push({ label: names.join(", "), part: { bucket_id: bucket, url: `${API}files/${bucket}` } });
+      }
+      for (const media of result.media || []) {
+        const name = typeof media === "string" ? media : media.name;
+        const url = `${config.base_url}files/${bucket}/media/${encodeURIComponent(name)}`;
+        pending.push({ label: name, part: { bucket_id: bucket, name, url } });
+      }
+      showAttachments(names.length || (result.media || []).length ? null : node("span", "chip error", "No supported file"));
+    } catch (err) {
+      showAttachments(node("span", "chip error", "Upload failed: " + err.message));
+    }
+  }
+
+  // ---------------------------------------------------------------- sharing
+
+  async function share() {
+    if (!conv.items.length) {
+      notice("Nothing to share yet: send a message first.");
+      return;
+    }
+    const key = "share:" + conv.id;
+    let shareId = localStorage.getItem(key) || uuid();
+    const response = await api("chat/" + encodeURIComponent(shareId), {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(conv),
+    });
+    if (response.ok) {
+      shareId = (await response.json()).share_id || shareId;
+    } else {
+      const message = await errorMessage(response);
+      if (message !== "invalid date") { // "invalid date": this version is already shared
+        notice("Sharing failed: " + message);
+        return;
+      }
+    }
+    localStorage.setItem(key, shareId);
+    const link = config.share_prefix + encodeURIComponent(shareId);
+    ui.shareLink.href = link;
+    ui.shareLink.textContent = link;
+    ui.shareQr.href = `${config.base_url}g4f/qrcode/${encodeURIComponent(shareId)}`;
+    ui.sharePanel.hidden = false;
+  }
+
+  // ---------------------------------------------------------------- wiring
+
+  ui.composer.addEventListener("submit", (e) => { e.preventDefault(); send(); });
+  ui.prompt.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(); }
+  });
+  ui.stop.addEventListener("click", () => controller && controller.abort());
+  ui.newChat.addEventListener("click", () => openConversation(newConversation()));
+  ui.provider.addEventListener("change", () => {
+    localStorage.setItem("g4f:provider", ui.provider.value);
+    loadModels();
+  });
+  ui.files.addEventListener("change", () => {
+    if (ui.files.files.length) upload(Array.from(ui.files.files));
+    ui.files.value = "";
+  });
+  ui.share.addEventListener("click", () => share().catch((err) => notice("Sharing failed: " + err.message)));
+  ui.shareClose.addEventListener("click", () => { ui.sharePanel.hidden = true; });
+
+  const current = localStorage.getItem("g4f:current");
+  openConversation(storedConversations().find((c) => c.id === current) || newConversation());
+  if (conv.system) ui.systemBox.open = true;
+  loadProviders();
+})();

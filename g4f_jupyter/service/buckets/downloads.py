@@ -1,0 +1,135 @@
+"""Download jobs (``downloads.json``): fetch URLs into a bucket, refusing private addresses.
+
+The guard resolves every host (and every redirect hop) and refuses loopback, private,
+link-local and other non-public addresses unless the operator allows them, so a chat
+user cannot make the server fetch from its own network. One failed URL is reported and
+the others continue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import ipaddress
+import json
+import mimetypes
+import re
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from ...errors import BadRequestError
+from ...store.atomic import atomic_write_bytes
+from .store import Bucket, classify, clean_filename, extension
+
+__all__ = ["DownloadLimits", "DownloadRefused", "check_url", "download_name", "fetch", "run_jobs"]
+
+
+@dataclass(frozen=True)
+class DownloadLimits:
+    max_bytes: int = 20 * 1024 * 1024
+    timeout: float = 30.0  # seconds for one URL, redirects included
+    max_redirects: int = 5
+
+
+class DownloadRefused(ValueError):
+    """The URL may not or cannot be fetched; the message says why."""
+
+
+async def check_url(url: str, allow_private: bool = False) -> None:
+    """Refuse non-http(s) URLs, and hosts resolving to non-public addresses unless allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DownloadRefused("only http(s) URLs can be downloaded")
+    if allow_private:
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 80, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise DownloadRefused(f"cannot resolve {parts.hostname}: {exc.strerror}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not address.is_global:
+            raise DownloadRefused(f"{parts.hostname} resolves to a non-public address ({address}); refused")
+
+
+def download_name(url: str, content_type: str = "", disposition: str = "") -> str:
+    """``<host>+<path>+<hash><ext>`` (protocol §4.4), or the server's Content-Disposition name."""
+    match = re.search(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', disposition or "", re.I)
+    if match:
+        return clean_filename(match.group(1))
+    parts = urlsplit(url)
+    digest = base64.b32encode(hashlib.sha256(url.encode()).digest()).decode().lower()[:24]
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    path_ext = f".{extension(parts.path)}" if extension(parts.path) else ""
+    ext = (mimetypes.guess_extension(mime) if mime and mime != "application/octet-stream" else None) or path_ext
+    stem = f"{parts.netloc}+{parts.path.strip('/').replace('/', '_')}+"[:90]
+    return clean_filename(f"{stem}{digest}{ext}")
+
+
+async def fetch(url: str, allow_private: bool = False, limits: DownloadLimits | None = None) -> tuple[str, bytes]:
+    """``(file name, body)`` of ``url``, following redirects with the guard on every hop."""
+    limits = limits or DownloadLimits()
+    async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=limits.timeout) as client:
+        async with asyncio.timeout(limits.timeout):
+            for _ in range(limits.max_redirects + 1):
+                await check_url(url, allow_private)
+                async with client.stream("GET", url) as response:
+                    if response.is_redirect:
+                        url = urljoin(url, response.headers["location"])
+                        continue
+                    if response.status_code >= 400:
+                        raise DownloadRefused(f"HTTP {response.status_code}")
+                    body = bytearray()
+                    async for block in response.aiter_bytes():
+                        body += block
+                        if len(body) > limits.max_bytes:
+                            raise DownloadRefused(f"larger than {limits.max_bytes} bytes")
+                    headers = response.headers
+                    return download_name(url, headers.get("content-type", ""), headers.get("content-disposition", "")), bytes(body)
+    raise DownloadRefused(f"more than {limits.max_redirects} redirects")
+
+
+def _urls(jobs: Any) -> list[str]:
+    urls: list[str] = []
+    for job in jobs if isinstance(jobs, list) else []:
+        if isinstance(job, dict):
+            found = job.get("urls") if isinstance(job.get("urls"), list) else [job.get("url")]
+            urls.extend(u for u in found if isinstance(u, str))
+    return urls
+
+
+def _take_jobs(bucket: Bucket) -> list[str]:
+    with bucket.lock():
+        try:
+            jobs = json.loads(bucket.downloads.read_text("utf-8"))
+        except FileNotFoundError:
+            return []
+        except ValueError:
+            jobs = []
+        bucket.downloads.unlink(missing_ok=True)
+    return _urls(jobs)
+
+
+async def run_jobs(bucket: Bucket, allow_private: bool = False, limits: DownloadLimits | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Consume ``downloads.json``: progress dicts (``download``) or one ``error`` per failed URL."""
+    count = 0
+    for url in _take_jobs(bucket):
+        try:
+            name, body = await fetch(url, allow_private, limits)
+            if classify(name) is None:
+                raise DownloadRefused(f"unsupported content type (saved as {name!r})")
+        except (DownloadRefused, BadRequestError, httpx.HTTPError, TimeoutError, OSError) as exc:
+            reason = str(exc) or type(exc).__name__
+            yield {"error": {"message": f"download {url}: {reason}"}}
+            continue
+        atomic_write_bytes(bucket.source(name), body)
+        with bucket.lock():
+            bucket.add_pending([name])
+        count += 1
+        yield {"action": "download", "count": count}

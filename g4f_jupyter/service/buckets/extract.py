@@ -1,0 +1,144 @@
+"""Per-format text extraction: each extractor yields text pieces (a page, a sheet, a block).
+
+Yielding pieces rather than one string lets the reader stream the first page of a long
+PDF before the last one is parsed, and report progress as it goes. Extractors are plain
+blocking code; :mod:`.ingest` runs them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+from .store import PLAIN_EXTENSIONS, extension
+
+__all__ = ["extract", "decode_text", "EXTRACTORS"]
+
+Source = BinaryIO
+Extractor = Callable[[Source], Iterator[str]]
+BLOCK = 1024 * 1024  # characters per piece of a plain-text file
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 when it is (the fast, common case), else whatever charset-normalizer finds."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        return str(best) if best is not None else data.decode("latin-1")
+
+
+def _plain(source: Source) -> Iterator[str]:
+    text = decode_text(source.read())
+    for start in range(0, len(text), BLOCK):
+        yield text[start : start + BLOCK]
+
+
+def _pdf(source: Source) -> Iterator[str]:
+    from pypdf import PdfReader
+
+    for page in PdfReader(source).pages:
+        text = page.extract_text() or ""
+        if text:
+            yield text.rstrip("\n") + "\n"
+
+
+def _docx(source: Source) -> Iterator[str]:
+    import docx
+
+    document = docx.Document(source)
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.append("\t".join(cell.text for cell in row.cells))
+    yield "\n".join(lines) + "\n"
+
+
+_BLOCKS = ["p", "div", "li", "tr", "br", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "section", "article", "table"]
+
+
+def _html_text(markup: bytes | str) -> str:
+    """Visible text, one line per block element (inline tags do not break lines)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "lxml")
+    for tag in soup(["script", "style", "noscript", "template", "head"]):
+        tag.decompose()
+    for tag in soup(_BLOCKS):
+        tag.append("\n")
+    lines = (re.sub(r"\s+", " ", line).strip() for line in soup.get_text().splitlines())
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def _html(source: Source) -> Iterator[str]:
+    yield _html_text(source.read())
+
+
+def _xlsx(source: Source) -> Iterator[str]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(source, read_only=True, data_only=True)
+    try:
+        for sheet in book.worksheets:
+            rows = ("\t".join("" if v is None else str(v) for v in row) for row in sheet.iter_rows(values_only=True))
+            yield f"# {sheet.title}\n" + "\n".join(r for r in rows if r.strip()) + "\n"
+    finally:
+        book.close()
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    for child in node.childNodes:
+        yield child
+        yield from _walk(child)
+
+
+def _odt(source: Source) -> Iterator[str]:
+    from odf import teletype
+    from odf.namespaces import TEXTNS
+    from odf.opendocument import load
+
+    blocks = {(TEXTNS, "p"), (TEXTNS, "h")}
+    document = load(source)
+    nodes = [n for n in _walk(document.text) if getattr(n, "qname", None) in blocks]
+    yield "\n".join(teletype.extractText(n) for n in nodes) + "\n"
+
+
+def _epub(source: Source) -> Iterator[str]:
+    """Chapters in spine order: an EPUB is a zip of XHTML named by its OPF package file."""
+    from bs4 import BeautifulSoup
+
+    with zipfile.ZipFile(source) as book:
+        container = BeautifulSoup(book.read("META-INF/container.xml"), "xml")
+        opf_path = container.find("rootfile")["full-path"]
+        package = BeautifulSoup(book.read(opf_path), "xml")
+        base = posixpath.dirname(opf_path)
+        items = {i["id"]: i["href"] for i in package.find_all("item") if i.get("id") and i.get("href")}
+        for ref in package.find_all("itemref"):
+            href = items.get(ref.get("idref", ""))
+            if href:
+                yield _html_text(book.read(posixpath.normpath(posixpath.join(base, href))))
+
+
+EXTRACTORS: dict[str, Extractor] = {
+    "pdf": _pdf,
+    "docx": _docx,
+    "html": _html,
+    "htm": _html,
+    "xlsx": _xlsx,
+    "odt": _odt,
+    "epub": _epub,
+    **{ext: _plain for ext in PLAIN_EXTENSIONS},
+}
+
+
+def extract(name: str, source: Source) -> Iterator[str]:
+    """Text pieces of one document (not ``.zip``: :mod:`.archive` walks those)."""
+    extractor = EXTRACTORS.get(extension(name))
+    if extractor is None:
+        raise ValueError(f"unsupported file type: {name}")
+    return extractor(source)

@@ -1,0 +1,72 @@
+"""Where a shared chat can be opened: the one place that builds share links.
+
+The server builds them from the request (or the operator's ``share_url``); the kernel has
+no request, so it asks :func:`jupyter_server.serverapp.list_running_servers` for the URL of
+the server that started it. Upstream's ``G4F_SHARE_URL`` variable overrides both.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import quote
+
+from ..store.paths import safe_name
+
+__all__ = [
+    "SHARE_URL_ENV",
+    "PUBLIC_SHARES_ENV",
+    "share_base",
+    "share_prefix",
+    "share_url",
+    "server_base",
+    "share_url_for",
+]
+
+SHARE_URL_ENV = "G4F_SHARE_URL"
+PUBLIC_SHARES_ENV = "G4F_JUPYTER_PUBLIC_SHARES"
+
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def share_base(configured: str, origin: str, base_url: str) -> str:
+    """The base of links made while answering a request: the operator's ``share_url``,
+    else ``$G4F_SHARE_URL``, else the request's own origin plus the server's base_url."""
+    return configured or os.environ.get(SHARE_URL_ENV) or origin.rstrip("/") + "/" + base_url.lstrip("/")
+
+
+def share_prefix(base: str, public: bool = False) -> str:
+    """Everything before the share id; the login-free page when shares are public."""
+    return base.rstrip("/") + ("/g4f/public/chat/" if public else "/g4f/chat/")
+
+
+def share_url(share_id: str, base: str, public: bool = False) -> str:
+    """The link to the read-only page of ``share_id`` under ``base`` (origin + base_url)."""
+    return share_prefix(base, public) + quote(safe_name(share_id, "share id"), safe="")
+
+
+def server_base() -> str | None:
+    """The URL (origin + base_url) of the Jupyter server that started this process, if any.
+
+    A kernel's parent is its server (``JPY_PARENT_PID``); otherwise the only running
+    server is taken, and with several candidates none is guessed.
+    """
+    from jupyter_server.serverapp import list_running_servers
+
+    servers = list(list_running_servers())
+    parent = os.environ.get("JPY_PARENT_PID") or str(os.getppid())
+    for info in servers:
+        if str(info.get("pid")) == parent:
+            return str(info["url"])
+    return str(servers[0]["url"]) if len(servers) == 1 else None
+
+
+def share_url_for(share_id: str, base: str | None = None, public: bool | None = None) -> str | None:
+    """The link to a shared chat from code that has no request (the kernel, widgets).
+
+    ``base`` defaults to ``$G4F_SHARE_URL``, else the running server's URL; ``public``
+    defaults to ``$G4F_JUPYTER_PUBLIC_SHARES``. ``None`` when no server can be found.
+    """
+    base = base or os.environ.get(SHARE_URL_ENV) or server_base()
+    if public is None:
+        public = os.environ.get(PUBLIC_SHARES_ENV, "").strip().lower() not in _FALSE
+    return share_url(share_id, base, public) if base else None

@@ -1,0 +1,75 @@
+"""``/synthesize/<provider>``: text to speech.
+
+The embedded voice is the ``espeak-ng`` program (offline, no key). It answers for the
+``espeak`` name, for every provider on the embedded ``local`` driver, and for ``Gemini``,
+the provider the classic web page asks by default. Other catalog providers cannot speak.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import shutil
+from collections.abc import Mapping
+
+from ..core.registry import get_registry
+from ..errors import BadRequestError, G4FError, NotSupportedError, ProviderNotFoundError
+
+__all__ = ["synthesize", "uses_embedded_voice", "CONTENT_TYPE", "MAX_TEXT"]
+
+CONTENT_TYPE = "audio/wav"
+MAX_TEXT = 5000
+_TIMEOUT = 30.0
+_EMBEDDED_NAMES = {"espeak", "gemini"}
+_VOICE = re.compile(r"^[A-Za-z0-9_+\-]{1,40}$")
+
+
+def uses_embedded_voice(provider: str) -> bool:
+    """Whether ``provider`` speaks with the embedded voice; unknown names are a 404."""
+    if provider.lower() in _EMBEDDED_NAMES:
+        return True
+    spec = get_registry().get(provider).spec  # raises ProviderNotFoundError
+    return spec.driver == "local"
+
+
+async def _espeak(text: str, voice: str | None) -> bytes:
+    binary = shutil.which("espeak-ng")
+    if binary is None:
+        raise NotSupportedError("speech needs the espeak-ng program (apt-get install espeak-ng)")
+    args = [binary, "--stdout", "--stdin"] + (["-v", voice] if voice else [])
+    process = await asyncio.create_subprocess_exec(
+        *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        audio, errors = await asyncio.wait_for(process.communicate(text.encode("utf-8")), _TIMEOUT)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+        raise
+    if process.returncode != 0 or not audio:
+        raise G4FError(f"espeak-ng failed: {errors.decode('utf-8', 'replace').strip()[:200]}")
+    return audio
+
+
+async def synthesize(provider: str, params: Mapping[str, str]) -> bytes:
+    """WAV audio of ``params["text"]`` (optional ``voice``/``language``: an espeak voice name)."""
+    try:
+        embedded = uses_embedded_voice(provider)
+    except ProviderNotFoundError:
+        raise ProviderNotFoundError(f"unknown provider {provider!r} for speech") from None
+    text = (params.get("text") or "").strip()
+    if not text:
+        raise BadRequestError("text is required")
+    if len(text) > MAX_TEXT:
+        raise BadRequestError(f"text over {MAX_TEXT} characters")
+    if not embedded:
+        raise NotSupportedError(f"{provider} cannot synthesize speech; use provider 'Local'")
+    voice = params.get("voice") or params.get("language") or None
+    if voice is not None and not _VOICE.match(voice):
+        raise BadRequestError("invalid voice name")
+    try:
+        return await _espeak(text, voice)
+    except asyncio.TimeoutError:
+        raise G4FError("speech synthesis timed out") from None

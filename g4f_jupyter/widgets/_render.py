@@ -1,0 +1,41 @@
+"""Small pieces of presentation shared by the widgets (Markdown outputs, escaped notes)."""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import Any
+
+__all__ = ["markdown_outputs", "note_html", "human_size", "now_ms"]
+
+_COLORS = {"error": "#b00020", "warning": "#8a5300", "info": "#555"}
+
+
+def markdown_outputs(text: str) -> tuple[dict[str, Any], ...]:
+    """An Output widget's ``outputs`` showing ``text`` as Markdown (plain text as fallback)."""
+    if not text:
+        return ()
+    return ({"output_type": "display_data", "data": {"text/markdown": text, "text/plain": text}, "metadata": {}},)
+
+
+def note_html(message: str, kind: str = "info") -> str:
+    """One escaped status line; ``kind`` is error, warning or info."""
+    if not message:
+        return ""
+    icon = {"error": "⚠ ", "warning": "⚠ "}.get(kind, "")
+    color = _COLORS.get(kind, _COLORS["info"])
+    return f'<div class="g4f-{kind}" style="color:{color}">{icon}{html.escape(message)}</div>'
+
+
+def human_size(size: int) -> str:
+    """Bytes as B / KB / MB for file lists."""
+    value = float(size)
+    for unit in ("B", "KB", "MB"):
+        if value < 1024 or unit == "MB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} MB"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)

@@ -1,0 +1,82 @@
+"""The share widget: publish a chat's conversation as a link and a QR code.
+
+It stores the conversation through :func:`g4f_jupyter.service.shares.save_share`, the same
+file the ``/backend-api/v2/chat/<share_id>`` route serves, and re-saves it after every
+finished answer so the shared page follows the chat.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..errors import G4FError
+from ..service.qr import qr_svg
+from ..service.share_links import share_url_for
+from ..service.shares import save_share
+from ..store.paths import safe_name
+from ._render import note_html, now_ms
+from .chat import ChatWidget
+
+__all__ = ["ShareWidget"]
+
+
+class ShareWidget(widgets.VBox):
+    """Share ``chat``'s conversation; ``share()`` saves it and returns the share id."""
+
+    def __init__(self, chat: ChatWidget, share_id: str | None = None, base_url: str | None = None, public: bool | None = None) -> None:
+        self.chat = chat
+        self.share_id = safe_name(share_id, "share id") if share_id else uuid.uuid4().hex
+        self.base_url = base_url
+        self.public = public
+        self.url: str | None = None
+        self.shared = False
+        self._saved_stamp = 0
+        self.share_button = widgets.Button(description="Share", icon="share-alt", button_style="info")
+        self.link = widgets.HTML()
+        self.qr = widgets.HTML()
+        self.status = widgets.HTML()
+        super().__init__([self.share_button, self.link, self.qr, self.status])
+        self.add_class("g4f-share")
+        self.share_button.on_click(lambda _: self.share())
+        chat.observe(self._on_chat_updated, names="updated")
+
+    def share(self) -> str | None:
+        """Save the conversation now (a new ``updated`` stamp each time); ``None`` if it failed."""
+        conversation = self.chat.conversation
+        if not conversation["items"]:
+            self.status.value = note_html("Nothing to share yet: ask something first.", "warning")
+            return None
+        self._saved_stamp = max(now_ms(), conversation["updated"], self._saved_stamp + 1)
+        conversation["updated"] = self._saved_stamp
+        try:
+            save_share(self.share_id, conversation)
+        except G4FError as exc:
+            self.status.value = note_html(f"Could not share: {exc}", "error")
+            return None
+        if not self.shared:
+            self.shared = True
+            self.share_button.description = "Update share"
+            self._show_link()
+        self.status.value = note_html(f"Shared {len(conversation['items'])} messages.")
+        return self.share_id
+
+    def _show_link(self) -> None:
+        self.url = share_url_for(self.share_id, self.base_url, self.public)
+        if self.url is None:
+            self.link.value = note_html(
+                f"Shared as {self.share_id}; no running Jupyter server was found to build a link "
+                "(set G4F_SHARE_URL or pass base_url).",
+                "warning",
+            )
+            return
+        url = html.escape(self.url, quote=True)
+        self.link.value = f'<a href="{url}" target="_blank" rel="noopener">{url}</a>'
+        self.qr.value = f'<div style="width:180px">{qr_svg(self.url, title="Shared chat link")}</div>'
+
+    def _on_chat_updated(self, _change: Any) -> None:
+        if self.shared:
+            self.share()

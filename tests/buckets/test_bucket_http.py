@@ -1,0 +1,136 @@
+"""Upload, read (SSE and text), replay, delete and media over real HTTP on a real Jupyter server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from g4f_jupyter.store.layout import bucket_dir
+
+from bucket_docs import make_docx, make_pdf, make_zip, sse_events
+
+PDF_FACT = "The lighthouse keeper counted 412 gulls on Tuesday."
+DOCX_FACT = "Marigold tea must steep for exactly seven minutes."
+HTML_FACT = "The ferry leaves the harbour at dawn."
+ZIP_FACT = "The archived ledger balances to 88 crowns."
+
+
+def _documents() -> list[tuple[str, bytes]]:
+    return [
+        ("report.pdf", make_pdf("Quarterly notes.", PDF_FACT)),
+        ("recipe.docx", make_docx("Recipe", DOCX_FACT)),
+        ("page.html", f"<html><head><script>var x=1;</script></head><body><p>{HTML_FACT}</p></body></html>".encode()),
+        ("ledger.zip", make_zip({"books/ledger.txt": ZIP_FACT.encode()})),
+        ("photo.png", b"\x89PNG\r\n\x1a\nnot-really"),
+        ("tool.exe", b"MZ\x90\x00"),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_bucket_upload_sse_read_then_plain_replay(fetch, upload) -> None:
+    response = await upload("docs1", _documents())
+    answer = json.loads(response.body)
+    assert answer["bucket_id"] == "docs1"
+    assert answer["files"] == ["report.pdf", "recipe.docx", "page.html", "ledger.zip"]
+    assert answer["media"] == ["photo.png"]
+    assert answer["rejected"] == [{"name": "tool.exe", "reason": "unsupported file type .exe"}]
+
+    sse = await fetch("backend-api/v2/files/docs1", headers={"Accept": "text/event-stream"})
+    assert sse.headers["Content-Type"].startswith("text/event-stream")
+    events = sse_events(sse.body)
+    loads = [e["size"] for e in events if e.get("action") == "load"]
+    assert len(loads) >= 4 and loads == sorted(loads)  # one per file at least, growing
+    assert {"action": "media", "filename": "photo.png"} in events
+    assert events[-2:] == [{"action": "delete_files"}, {"action": "done", "size": loads[-1]}]
+    assert not any("error" in e for e in events)
+    # delete_files defaults to true: the sources are gone, the cache stays.
+    assert not (bucket_dir("docs1") / "report.pdf").exists()
+    assert (bucket_dir("docs1") / "plain.cache").is_file()
+
+    text = (await fetch("backend-api/v2/files/docs1")).body.decode()
+    for fact in (PDF_FACT, DOCX_FACT, HTML_FACT, ZIP_FACT):
+        assert fact in text
+    assert "```report.pdf\n" in text and "```ledger.zip/books/ledger.txt\n" in text
+    assert "var x" not in text and "data:" not in text  # no script, no SSE lines in text mode
+    assert len(text.encode()) == loads[-1]
+
+
+@pytest.mark.asyncio
+async def test_bucket_stream_route_and_text_mode_has_no_media_event(fetch, upload) -> None:
+    await upload("docs2", [("notes.md", b"# Notes\nThe kettle whistles twice."), ("song.mp3", b"ID3fake")])
+    text = (await fetch("backend-api/v2/files/docs2?delete_files=false")).body.decode()
+    assert "The kettle whistles twice." in text
+    assert "media" not in text  # upstream leaked an SSE media line into text/plain
+    assert (bucket_dir("docs2") / "notes.md").is_file()  # delete_files=false really keeps the sources
+    events = sse_events((await fetch("backend-api/v2/files/docs2/stream")).body)
+    assert events[-1]["action"] == "done" and events[-1]["size"] == len(text.encode())
+
+
+@pytest.mark.asyncio
+async def test_bucket_refine_without_spacy_is_an_error_event(fetch, upload) -> None:
+    await upload("docs3", [("a.txt", b"alpha")])
+    events = sse_events(
+        (await fetch("backend-api/v2/files/docs3/stream?refine_chunks_with_spacy=true")).body
+    )
+    assert len(events) == 1 and "spaCy" in events[0]["error"]["message"]
+
+
+@pytest.mark.asyncio
+async def test_bucket_unreadable_file_is_named_and_the_rest_continue(fetch, upload) -> None:
+    await upload("docs4", [("broken.pdf", b"%PDF-1.4 this is not a pdf"), ("good.txt", b"Still readable.")])
+    events = sse_events((await fetch("backend-api/v2/files/docs4/stream?delete_files=0")).body)
+    errors = [e["error"]["message"] for e in events if "error" in e]
+    assert len(errors) == 1 and errors[0].startswith("broken.pdf: ")
+    assert events[-1]["action"] == "done"
+    text = (await fetch("backend-api/v2/files/docs4")).body.decode()
+    assert "Still readable." in text and "[error: could not read broken.pdf" in text
+
+
+@pytest.mark.asyncio
+async def test_bucket_delete_twice_and_missing_bucket(fetch, upload) -> None:
+    await upload("docs5", [("a.txt", b"alpha")])
+    info = json.loads((await fetch("backend-api/v2/files/docs5", method="DELETE")).body)
+    assert info == {"message": "Bucket deleted successfully"}
+    assert not bucket_dir("docs5").exists()
+    for method in ("DELETE", "GET"):
+        response = await fetch("backend-api/v2/files/docs5", method=method)
+        assert response.code == 404
+        assert "not found" in json.loads(response.body)["error"]["message"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("bucket", ["..%2Fx", "%2e%2e", "a%00b", ".hidden", "a%20b%2F..%2F..%2Fetc"])
+async def test_bucket_hostile_ids_are_400(fetch, bucket, g4f_data_dir) -> None:
+    before = sorted(p.name for p in g4f_data_dir.rglob("*"))
+    for method in ("GET", "DELETE"):
+        response = await fetch(f"backend-api/v2/files/{bucket}", method=method)
+        assert response.code == 400, (bucket, method, response.code)
+        assert "invalid bucket id" in json.loads(response.body)["error"]["message"]
+    body = b'--X\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n\r\nhi\r\n--X--\r\n'
+    response = await fetch(
+        f"backend-api/v2/files/{bucket}", method="POST", body=body, headers={"Content-Type": "multipart/form-data; boundary=X"}
+    )
+    assert response.code == 400
+    assert not [p for p in g4f_data_dir.rglob("*.txt")]
+    assert "buckets" not in set(sorted(p.name for p in g4f_data_dir.rglob("*"))) - set(before) or not any(
+        (g4f_data_dir / "buckets").iterdir()
+    )
+
+
+@pytest.mark.asyncio
+async def test_bucket_media_route_serves_404s_and_redirects_only_to_http(fetch, upload) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+    await upload("pics", [("cat.png", png)])
+    served = await fetch("files/pics/media/cat.png")
+    assert served.body == png and served.headers["Content-Type"] == "image/png"
+
+    missing = await fetch("files/pics/media/dog.png")
+    assert missing.code == 404
+    moved = await fetch("files/pics/media/dog.png?url=https%3A%2F%2Fexample.org%2Fdog.png")
+    assert moved.code == 302 and moved.headers["Location"] == "https://example.org/dog.png"
+    for bad in ("javascript%3Aalert(1)", "file%3A%2F%2F%2Fetc%2Fpasswd", "%2F%2Fevil.example%2Fx"):
+        response = await fetch(f"files/pics/media/dog.png?url={bad}")
+        assert response.code == 404, bad
+    assert (await fetch("files/..%2Fpics/media/cat.png")).code == 400
+    assert (await fetch("files/pics/media/..%2F..%2Fplain.cache")).code == 400

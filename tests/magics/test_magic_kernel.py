@@ -1,0 +1,116 @@
+"""%g4f in a real ipykernel: the answer streams as display updates and Interrupt stops it."""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from jupyter_client.manager import KernelManager
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KernelManager, Any]]:
+    """A python3 kernel of this venv with the extension loaded."""
+    env = {**os.environ, "G4F_JUPYTER_DATA_DIR": str(tmp_path_factory.mktemp("kernel-data"))}
+    env["G4F_JUPYTER_PROVIDERS_DIR"] = str(tmp_path_factory.mktemp("kernel-providers"))
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(env=env)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        reply = execute(kc, "%load_ext g4f_jupyter\nimport sys; sys.executable")[0]
+        assert reply["content"]["status"] == "ok"
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def execute(kc: Any, code: str, timeout: float = 120, on_iopub: Any = None) -> tuple[dict, list[dict]]:
+    """Run ``code``; return its execute_reply and the iopub messages it caused (until idle)."""
+    msg_id = kc.execute(code)
+    messages: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        messages.append(msg)
+        if on_iopub is not None:
+            on_iopub(msg)
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    reply = kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+    assert reply["parent_header"]["msg_id"] == msg_id
+    return reply, messages
+
+
+def displayed_text(messages: list[dict]) -> str:
+    """The last rendering of the answer's display."""
+    shown = [m for m in messages if m["msg_type"] in ("display_data", "update_display_data")]
+    assert shown, [m["msg_type"] for m in messages]
+    return shown[-1]["content"]["data"]["text/markdown"]
+
+
+def test_magic_kernel_streams_display_updates_before_the_reply(kernel: tuple[KernelManager, Any]) -> None:
+    _, kc = kernel
+    reply, messages = execute(kc, "%g4f --max-tokens 30 Count from 1 to 20")
+    assert reply["content"]["status"] == "ok"
+    replied_at = reply["header"]["date"]
+    updates = [m for m in messages if m["msg_type"] == "update_display_data"]
+    assert len(updates) >= 3
+    assert all(m["header"]["date"] < replied_at for m in updates)  # streamed while the cell ran
+    assert len({m["content"]["transient"]["display_id"] for m in updates}) == 1  # one growing output
+    text = displayed_text(messages)
+    assert text.strip()
+    assert not [m for m in messages if m["msg_type"] == "execute_result"]  # not shown twice
+    assert not [m for m in messages if m["msg_type"] == "error"]
+    count = reply["content"]["execution_count"]
+    check, _ = execute(kc, f"Out[{count}] == {text!r}, type(Out[{count}]).__mro__[1].__name__")
+    assert check["content"]["status"] == "ok"
+    results = [m for m in _ if m["msg_type"] == "execute_result"]
+    assert results[0]["content"]["data"]["text/plain"] == "(True, 'str')"  # Out[n] holds the answer
+
+
+def test_magic_kernel_interrupt_keeps_the_partial_answer(kernel: tuple[KernelManager, Any]) -> None:
+    km, kc = kernel
+    msg_id = kc.execute("%g4f --no-history --max-tokens 400 Write a long story about a dragon and a knight.")
+    messages: list[dict] = []
+    interrupted_at = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=1)
+        except queue.Empty:
+            continue
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        messages.append(msg)
+        if msg["msg_type"] == "update_display_data" and interrupted_at is None:
+            km.interrupt_kernel()
+            interrupted_at = time.monotonic()
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    assert interrupted_at is not None
+    reply = kc.get_shell_msg(timeout=15)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert time.monotonic() - interrupted_at < 15
+    assert reply["content"]["status"] == "ok"  # stopped cleanly, no KeyboardInterrupt traceback
+    assert not [m for m in messages if m["msg_type"] == "error"]
+    text = displayed_text(messages)
+    assert text.rstrip().endswith("[interrupted]") and len(text) > len("[interrupted]")
+
+    started = time.monotonic()
+    after, outputs = execute(kc, "1+1", timeout=30)
+    assert after["content"]["status"] == "ok"
+    assert [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"] == ["2"]
+    assert time.monotonic() - started < 30
+    print(f"interrupt to reply: {time.monotonic() - interrupted_at:.2f}s", file=sys.stderr)

@@ -1,0 +1,145 @@
+"""The chat page in a real headless Chromium against the real server and the embedded model."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import BrowserContext, async_playwright, expect
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Records every length the answer bubble's text goes through while it streams.
+WATCH_ANSWER = """
+() => {
+  window.answerLengths = [];
+  new MutationObserver(() => {
+    const bubbles = document.querySelectorAll("article.message.assistant .content");
+    const last = bubbles[bubbles.length - 1];
+    if (last) window.answerLengths.push(last.textContent.length);
+  }).observe(document.getElementById("messages"), {childList: true, subtree: true, characterData: true});
+}
+"""
+
+
+@pytest.fixture
+def server_url(http_server: Any, jp_http_port: int, jp_base_url: str) -> str:
+    """The listening test server (``http_server`` serves ``jp_serverapp``), origin + base_url."""
+    return f"http://127.0.0.1:{jp_http_port}{jp_base_url}"
+
+
+@pytest_asyncio.fixture
+async def browser_context() -> AsyncIterator[BrowserContext]:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield await browser.new_context(viewport={"width": 1200, "height": 760})
+        finally:
+            await browser.close()
+
+
+async def open_chat(context: BrowserContext, server_url: str, token: str) -> Any:
+    """The chat page, logged in through ``?token=``, with provider Local picked."""
+    page = await context.new_page()
+    page.page_errors = []
+    page.on("pageerror", lambda exc: page.page_errors.append(str(exc)))
+    await page.goto(f"{server_url}g4f/?token={token}")
+    await expect(page.locator("#provider option[value='Local']")).to_have_count(1)
+    await page.select_option("#provider", "Local")
+    await expect(page.locator("#model")).to_have_value("SmolLM2-135M-Instruct")
+    return page
+
+
+@pytest.mark.asyncio
+async def test_chat_page_streams_an_answer_shares_it_and_shows_the_qr_code(
+    browser_context: BrowserContext, server_url: str, jp_serverapp: Any, artifacts_dir: Path
+) -> None:
+    page = await open_chat(browser_context, server_url, jp_serverapp.identity_provider.token)
+    await page.evaluate(WATCH_ANSWER)
+    await page.fill("#prompt", "Write three sentences about the sea.")
+    await page.click("#send")
+    answer = page.locator("article.message.assistant").last
+    await expect(answer).to_have_class("message assistant", timeout=90_000)  # no longer streaming
+    await expect(page.locator("#send")).to_be_enabled()
+    assert not await answer.locator(".error").count(), await answer.inner_text()
+    text = (await answer.locator(".content").inner_text()).strip()
+    assert text, "the streamed answer is shown"
+    lengths = [n for n in await page.evaluate("window.answerLengths") if n]
+    assert len(set(lengths)) >= 2, f"the answer should grow while it streams: {lengths}"
+    await expect(answer.locator(".role")).to_contain_text("SmolLM2-135M-Instruct")
+    await expect(answer.locator(".usage")).to_contain_text("total")
+    await page.screenshot(path=str(artifacts_dir / "g4f-chat-page.png"))
+
+    await page.click("#share")
+    link = page.locator("#share-panel #share-link")
+    await expect(link).to_be_visible()
+    share_link = await link.get_attribute("href")
+    assert share_link and share_link.startswith(f"{server_url}g4f/chat/")
+
+    async with browser_context.expect_page() as popup:
+        await page.click("#share-qr")
+    qr_page = await popup.value
+    await qr_page.wait_for_load_state()
+    await expect(qr_page.locator("#qrcode svg")).to_be_visible()
+    await expect(qr_page.locator("#share-link")).to_have_text(share_link)
+    await qr_page.screenshot(path=str(artifacts_dir / "g4f-qrcode-page.png"))
+
+    await qr_page.goto(share_link)
+    await expect(qr_page.locator("article.message.user")).to_contain_text("three sentences about the sea")
+    await expect(qr_page.locator("article.message.assistant .content")).to_contain_text(text[:20])
+    await qr_page.screenshot(path=str(artifacts_dir / "g4f-shared-chat.png"), full_page=True)
+
+    await page.reload()
+    await expect(page.locator("#messages article.message")).to_have_count(2)
+    assert not page.page_errors, page.page_errors
+
+
+@pytest.mark.asyncio
+async def test_chat_page_uploads_a_file_into_a_bucket_and_stops_an_answer(
+    browser_context: BrowserContext,
+    server_url: str,
+    jp_serverapp: Any,
+    jp_base_url: str,
+    artifacts_dir: Path,
+    tmp_path: Path,
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The lighthouse keeper's cat is called Marmalade.\n", "utf-8")
+    page = await open_chat(browser_context, server_url, jp_serverapp.identity_provider.token)
+
+    await page.set_input_files("#files", str(notes))
+    await expect(page.locator("#attachments .chip")).to_have_text("file: notes.txt")
+    await page.fill("#prompt", "Tell me a very long story about the lighthouse keeper's cat.")
+    await page.click("#send")
+    await expect(page.locator("article.message.user .chip")).to_have_text("file: notes.txt")
+    await expect(page.locator("#attachments .chip")).to_have_count(0)
+
+    answer = page.locator("article.message.assistant").last
+    await expect(answer.locator(".content")).not_to_be_empty(timeout=60_000)
+    await page.click("#stop")
+    await expect(answer.locator(".warning")).to_have_text("Stopped.")
+    await expect(page.locator("#send")).to_be_enabled()
+    await page.screenshot(path=str(artifacts_dir / "g4f-chat-upload.png"))
+
+    stored = await page.evaluate("JSON.parse(localStorage.getItem('conversation:' + localStorage.getItem('g4f:current')))")
+    question, partial = stored["items"]
+    part = question["content"][0]
+    assert question["content"][1] == {"type": "text", "text": "Tell me a very long story about the lighthouse keeper's cat."}
+    assert part == {"bucket_id": part["bucket_id"], "url": f"{jp_base_url}backend-api/v2/files/{part['bucket_id']}"}
+    assert partial["role"] == "assistant" and partial["content"], "the stopped answer keeps what arrived"
+
+    # The server has the bucket and has read the upload (the text replays from its cache).
+    bucket = await page.request.get(f"{server_url}backend-api/v2/files/{part['bucket_id']}")
+    assert bucket.status == 200 and "Marmalade" in await bucket.text()
+    assert not page.page_errors, page.page_errors

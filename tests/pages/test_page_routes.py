@@ -1,0 +1,149 @@
+"""The g4f pages behind Jupyter login: chat page, static files, QR page, shared-chat view."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from g4f_jupyter.service.shares import save_share
+
+SHARE = {
+    "id": "c1",
+    "title": "Tea <script>alert(1)</script>",
+    "added": 1_700_000_000_000,
+    "updated": 1_700_000_000_500,
+    "items": [
+        {"role": "user", "content": "How do I <b>brew</b> tea?"},
+        {
+            "role": "assistant",
+            "content": "Boil water.\n\n```python\nprint('<tea>')\n```",
+            "provider": {"name": "Local", "label": "Local", "model": "SmolLM2-135M-Instruct"},
+            "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12},
+        },
+    ],
+}
+
+NO_AUTH = {"Authorization": ""}
+
+
+async def fetch(jp_fetch: Any, *parts: str, **kwargs: Any) -> Any:
+    """A response whatever its status (jp_fetch raises on >= 400 by default)."""
+    kwargs.setdefault("raise_error", False)
+    kwargs.setdefault("follow_redirects", False)
+    return await jp_fetch(*parts, **kwargs)
+
+
+def page_config(body: str) -> dict[str, Any]:
+    match = re.search(r'<script id="g4f-config" type="application/json">(.*?)</script>', body, re.S)
+    assert match, "the page carries its JSON config"
+    return json.loads(match.group(1))
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["g4f", "g4f/", "g4f/chat/"])
+async def test_chat_page_renders_config_from_the_server(jp_fetch: Any, jp_base_url: str, path: str) -> None:
+    response = await fetch(jp_fetch, path)
+    assert response.code == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    body = response.body.decode()
+    config = page_config(body)
+    assert config["base_url"] == jp_base_url
+    assert config["share_prefix"].endswith(f"{jp_base_url}g4f/chat/")
+    assert config["share_prefix"].startswith("http://127.0.0.1:")
+    assert config["version"]
+    assert f'src="{jp_base_url}g4f/static/chat.js"' in body
+    assert "_xsrf=" in response.headers.get("Set-Cookie", ""), "the page hands out the XSRF cookie its script echoes"
+
+
+@pytest.mark.asyncio
+async def test_static_files_are_served_with_their_types(jp_fetch: Any) -> None:
+    script = await fetch(jp_fetch, "g4f/static/chat.js")
+    assert script.code == 200
+    assert "javascript" in script.headers["Content-Type"]
+    assert b"parseStreamLine" in script.body
+    style = await fetch(jp_fetch, "g4f/static/chat.css")
+    assert style.code == 200 and style.headers["Content-Type"].startswith("text/css")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("name", ["chat.html", "missing.js", "..%2Fpages.py", "%2Fetc%2Fpasswd", ".hidden.js"])
+async def test_static_refuses_templates_unknown_files_and_traversal(jp_fetch: Any, name: str) -> None:
+    response = await fetch(jp_fetch, "g4f/static/" + name)
+    assert response.code in (400, 404)
+    assert "message" in json.loads(response.body)["error"]
+
+
+@pytest.mark.asyncio
+async def test_qrcode_page_has_svg_and_link(jp_fetch: Any, jp_base_url: str) -> None:
+    response = await fetch(jp_fetch, "g4f/qrcode/share-1")
+    assert response.code == 200
+    body = response.body.decode()
+    assert "<svg" in body and "<path" in body
+    link = re.search(r'<a id="share-link" href="([^"]+)"', body).group(1)
+    assert link.startswith("http://127.0.0.1:") and link.endswith(f"{jp_base_url}g4f/chat/share-1")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("route", ["g4f/qrcode/", "g4f/chat/"])
+@pytest.mark.parametrize("bad", ["..", ".hidden", "a b", "x" * 200, "été", "a%2F..%2Fb"])
+async def test_bad_share_ids_are_400_json(jp_fetch: Any, route: str, bad: str) -> None:
+    response = await fetch(jp_fetch, route + bad)
+    assert response.code == 400
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert "invalid share id" in json.loads(response.body)["error"]["message"]
+
+
+@pytest.mark.asyncio
+async def test_shared_chat_view_is_escaped_html(jp_fetch: Any) -> None:
+    save_share("tea-share", SHARE)
+    response = await fetch(jp_fetch, "g4f/chat/tea-share")
+    assert response.code == 200
+    body = response.body.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "Tea &lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "How do I &lt;b&gt;brew&lt;/b&gt; tea?" in body
+    assert '<pre><code class="language-python">print(&#x27;&lt;tea&gt;&#x27;)</code></pre>' in body
+    assert "Local · SmolLM2-135M-Instruct" in body
+    assert "total 12" in body
+    assert "<script" not in body, "the shared view runs no script at all"
+
+
+@pytest.mark.asyncio
+async def test_missing_share_is_a_404_page(jp_fetch: Any) -> None:
+    response = await fetch(jp_fetch, "g4f/chat/never-shared")
+    assert response.code == 404
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "does not exist" in response.body.decode()
+
+
+@pytest.mark.asyncio
+async def test_public_path_is_not_mounted_by_default(jp_fetch: Any) -> None:
+    save_share("tea-share", SHARE)
+    response = await fetch(jp_fetch, "g4f/public/chat/tea-share")
+    assert response.code == 404
+    anonymous = await fetch(jp_fetch, "g4f/public/chat/tea-share", headers=dict(NO_AUTH))
+    assert anonymous.code == 404
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "path", ["g4f/", "g4f/chat/", "g4f/static/chat.js", "g4f/qrcode/tea-share", "g4f/chat/tea-share"]
+)
+async def test_every_page_redirects_to_login_without_credentials(jp_fetch: Any, jp_base_url: str, path: str) -> None:
+    save_share("tea-share", SHARE)
+    response = await fetch(jp_fetch, path, headers=dict(NO_AUTH))
+    assert response.code == 302
+    assert response.headers["Location"].startswith(f"{jp_base_url}login?next=")
+    assert b"Tea" not in response.body
+
+
+@pytest.mark.asyncio
+async def test_share_links_use_the_configured_share_url(jp_fetch: Any, jp_serverapp: Any) -> None:
+    jp_serverapp.web_app.settings["g4f_settings"].share_url = "https://chat.example.org/lab/"
+    page = await fetch(jp_fetch, "g4f/")
+    assert page_config(page.body.decode())["share_prefix"] == "https://chat.example.org/lab/g4f/chat/"
+    qr = await fetch(jp_fetch, "g4f/qrcode/abc")
+    assert 'href="https://chat.example.org/lab/g4f/chat/abc"' in qr.body.decode()

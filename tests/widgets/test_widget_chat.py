@@ -1,0 +1,151 @@
+"""The chat widget driven as a user would: type, click, watch the answer stream, stop, restart."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from g4f_jupyter.widgets import ChatWidget
+
+
+def _texts(turn) -> list[str]:
+    """Record every Markdown text the turn's body shows, as the frontend would receive it."""
+    seen: list[str] = []
+    turn.body.observe(lambda change: seen.append(change["new"][0]["data"]["text/markdown"] if change["new"] else ""), names="outputs")
+    return seen
+
+
+async def _until(predicate, timeout: float = 30.0) -> None:
+    async def poll() -> None:
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+@pytest.mark.asyncio
+async def test_typed_question_streams_markdown_progressively_and_keeps_the_conversation() -> None:
+    chat = ChatWidget(max_tokens=60)
+    assert chat.provider_select.value == "Local"
+    assert chat.model_select.value == "SmolLM2-135M-Instruct"
+    chat.input.value = "Write three sentences about the sea."
+    chat.send_button.click()
+    task = chat.task
+    assert task is not None and not task.done()  # the click returns at once; the answer streams as a task
+    assert chat.input.value == "" and chat.send_button.disabled and not chat.stop_button.disabled
+    you, answer = chat.transcript.children
+    seen = _texts(answer)
+    await asyncio.wait_for(task, 60)
+
+    final = answer.text
+    assert final.strip()
+    assert len(seen) >= 2, seen  # several renders while tokens arrived, not one at the end
+    assert all(final.startswith(text) for text in seen)
+    assert seen[-1] == final
+    assert "Write three sentences" in you.body.outputs[0]["data"]["text/markdown"]
+    assert "usage:" in answer.footer.value and "completion" in answer.footer.value
+    assert "SmolLM2-135M-Instruct" in answer.header.value
+    conversation = chat.conversation
+    assert [i["role"] for i in conversation["items"]] == ["user", "assistant"]
+    assert conversation["items"][1]["content"] == final
+    assert conversation["items"][1]["usage"]["total_tokens"] > 0
+    assert conversation["items"][1]["provider"]["name"] == "Local"
+    assert conversation["title"] == "Write three sentences about the sea."
+    assert conversation["updated"] == chat.updated >= conversation["added"]
+    assert not chat.send_button.disabled and chat.stop_button.disabled
+
+
+@pytest.mark.asyncio
+async def test_history_is_sent_with_the_next_question() -> None:
+    chat = ChatWidget(max_tokens=16, system="Answer briefly.")
+    await chat.send("My name is Ada.")
+    first_stamp = chat.updated
+    await chat.send("What is my name?")
+    assert [m["role"] for m in chat.messages] == ["user", "assistant", "user", "assistant"]
+    assert chat.messages[0]["content"] == "My name is Ada."
+    assert chat.conversation["system"] == "Answer briefly."
+    assert chat.updated > first_stamp
+    assert len(chat.transcript.children) == 4
+
+
+@pytest.mark.asyncio
+async def test_stop_cancels_within_a_second_and_keeps_the_partial_answer() -> None:
+    chat = ChatWidget(max_tokens=512)
+    task = chat.send("Tell a very long story about a dragon who learns to cook.")
+    answer = chat.transcript.children[-1]
+    await _until(lambda: len(answer.text) > 20)
+    chat.stop_button.click()
+    await asyncio.wait_for(task, 1.0)  # the task ends within 1 s of Stop
+    assert "Stopped." in answer.footer.value
+    kept = chat.conversation["items"][-1]
+    assert kept["role"] == "assistant" and kept["finish"] == {"reason": "cancelled"}
+    assert kept["content"] == answer.text and len(kept["content"]) > 20
+    assert answer.body.outputs[0]["data"]["text/markdown"] == answer.text  # the partial text stays visible
+    # the widget is ready for the next question
+    assert not chat.send_button.disabled
+    chat.request_options["max_tokens"] = 8
+    again = chat.send("Say ok.")
+    assert again is not None
+    await asyncio.wait_for(again, 60)
+    assert chat.transcript.children[-1].text.strip()
+
+
+@pytest.mark.asyncio
+async def test_empty_prompt_shows_a_message_and_sends_nothing() -> None:
+    chat = ChatWidget()
+    chat.input.value = "   \n "
+    chat.send_button.click()
+    assert chat.task is None
+    assert "Type a question first" in chat.status.value
+    assert chat.transcript.children == ()
+    assert chat.conversation["items"] == []
+
+
+@pytest.mark.asyncio
+async def test_provider_without_key_names_the_variable_and_breaks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GROQ_API_KEY", raising=False)
+    chat = ChatWidget(max_tokens=8)
+    labels = dict((value, label) for label, value in chat.provider_select.options)
+    assert "GROQ_API_KEY" in labels["Groq"] and "GROQ_API_KEY" not in labels["Local"]
+    chat.provider_select.value = "Groq"
+    assert "GROQ_API_KEY" in chat.key_warning.value
+    assert "llama-3.3-70b-versatile" in [v for _, v in chat.model_select.options]
+    await asyncio.wait_for(chat.send("hello?"), 10)
+    error_turn = chat.transcript.children[-1]
+    assert "g4f-error" in error_turn.footer.value and "GROQ_API_KEY" in error_turn.footer.value
+    assert error_turn.text == ""
+    chat.provider_select.value = "Local"
+    assert chat.key_warning.value == ""
+    await asyncio.wait_for(chat.send("Say ok."), 60)
+    assert chat.transcript.children[-1].text.strip()
+
+
+@pytest.mark.asyncio
+async def test_second_send_while_streaming_is_refused_and_new_chat_starts_over() -> None:
+    chat = ChatWidget(max_tokens=256)
+    task = chat.send("Count from one to fifty in words.")
+    assert chat.send("another question") is None
+    assert "still streaming" in chat.status.value
+    chat.new_button.click()
+    done, _ = await asyncio.wait([task], timeout=1.0)
+    assert done == {task}
+    assert not chat.send_button.disabled
+    assert chat.transcript.children == ()
+    assert chat.conversation["items"] == []
+    assert "New chat" in chat.status.value
+
+
+@pytest.mark.asyncio
+async def test_attached_bucket_goes_out_as_a_bucket_part() -> None:
+    chat = ChatWidget()
+    assert chat.attach_bucket("notes-1") == "notes-1"
+    sent = chat._messages("What do the notes say?", [])
+    assert sent[-1]["content"] == [
+        {"bucket_id": "notes-1", "url": "/backend-api/v2/files/notes-1"},
+        {"type": "text", "text": "What do the notes say?"},
+    ]
+    assert "notes-1" in chat.bucket_line.value
+    with pytest.raises(Exception, match="invalid bucket id"):
+        chat.attach_bucket("../etc")
+    assert chat.bucket_id == "notes-1"
