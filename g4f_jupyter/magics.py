@@ -109,10 +109,8 @@ class G4FMagics(Magics):
                         used = event
                     elif isinstance(event, Usage):
                         usage = event
-                    elif isinstance(event, Auth):
-                        failure = event.message
-                    elif isinstance(event, Error):
-                        failure = event.message
+                    elif isinstance(event, (Auth, Error)):
+                        failure = event.message  # the stream ends after it
                     elif isinstance(event, Message) and options.verbose:
                         show_text(f"{event.error}: {event.message}")
         except KeyboardInterrupt:

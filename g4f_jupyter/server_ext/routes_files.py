@@ -70,7 +70,8 @@ class _ReadHandler(G4FAPIHandler):
         except BaseException:
             await stream.aclose()
             raise
-        self.set_header("Content-Type", "text/event-stream" if sse else "text/plain; charset=utf-8")
+        kind = "text/event-stream" if sse else "text/plain; charset=utf-8"
+        self.set_header("Content-Type", kind)
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
         self._pump = asyncio.ensure_future(self._send(stream, first, sse))
@@ -78,7 +79,7 @@ class _ReadHandler(G4FAPIHandler):
         if self._pump.cancelled() or self.request.connection.stream.closed():  # type: ignore[union-attr]
             return
         self._pump.result()
-        self.finish()
+        self.finish(set_content_type=kind)
 
     def on_connection_close(self) -> None:
         """The client went away: stop extracting now (the cache is only kept when complete)."""
@@ -132,6 +133,7 @@ class BucketMediaHandler(G4FAPIHandler):
             raise
         kind = content_type(path.name)
         self.set_header("Content-Length", str(path.stat().st_size))
+        self.set_header("Content-Type", kind)
         self.set_header("X-Content-Type-Options", "nosniff")
         with path.open("rb") as fh:
             while chunk := fh.read(_CHUNK):

@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 _SHARE_ID = r"([^/]+)"
+# Defence in depth against markup in model output or shared chats: the chat page runs only its
+# own script; server-rendered pages run none and load nothing.
+_CHAT_CSP = "default-src 'self'; img-src 'self' data: https:; object-src 'none'; frame-ancestors 'self'"
+_NO_SCRIPT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'"
 # Only the script and the stylesheet: templates are rendered, never served raw.
 _STATIC_TYPES = {".js", ".css"}
 
@@ -44,8 +48,9 @@ class _Page(G4FPageHandler):
         origin = f"{self.request.protocol}://{self.request.host}"
         return share_base(self.g4f.share_url, origin, self.base_url)
 
-    def finish_html(self, text: str, status: int = 200) -> None:
+    def finish_html(self, text: str, status: int = 200, csp: str = _NO_SCRIPT_CSP) -> None:
         self.set_status(status)
+        self.set_header("Content-Security-Policy", csp)
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.finish(text)
 
@@ -62,7 +67,7 @@ class ChatPageHandler(_Page):
             "share_prefix": share_prefix(self.link_base(), self.g4f.public_shares),
             "version": __version__,
         }
-        self.finish_html(render_chat(self.base_url + "g4f/static/", config))
+        self.finish_html(render_chat(self.base_url + "g4f/static/", config), csp=_CHAT_CSP)
 
 
 class StaticHandler(_Page):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,6 +11,12 @@ from bucket_docs import multipart
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
+
+
+@pytest.fixture
+def jp_asyncio_loop(_function_scoped_runner: Any) -> asyncio.AbstractEventLoop:
+    """Serve in the loop pytest-asyncio runs the test in (else every request times out)."""
+    return _function_scoped_runner.get_loop()
 
 
 @pytest.fixture

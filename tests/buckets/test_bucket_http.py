@@ -59,7 +59,9 @@ async def test_bucket_upload_sse_read_then_plain_replay(fetch, upload) -> None:
 @pytest.mark.asyncio
 async def test_bucket_stream_route_and_text_mode_has_no_media_event(fetch, upload) -> None:
     await upload("docs2", [("notes.md", b"# Notes\nThe kettle whistles twice."), ("song.mp3", b"ID3fake")])
-    text = (await fetch("backend-api/v2/files/docs2?delete_files=false")).body.decode()
+    response = await fetch("backend-api/v2/files/docs2?delete_files=false")
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    text = response.body.decode()
     assert "The kettle whistles twice." in text
     assert "media" not in text  # upstream leaked an SSE media line into text/plain
     assert (bucket_dir("docs2") / "notes.md").is_file()  # delete_files=false really keeps the sources

@@ -74,9 +74,9 @@ def test_magic_kernel_streams_display_updates_before_the_reply(kernel: tuple[Ker
     assert not [m for m in messages if m["msg_type"] == "execute_result"]  # not shown twice
     assert not [m for m in messages if m["msg_type"] == "error"]
     count = reply["content"]["execution_count"]
-    check, _ = execute(kc, f"Out[{count}] == {text!r}, type(Out[{count}]).__mro__[1].__name__")
+    check, outputs = execute(kc, f"Out[{count}] == {text!r}, type(Out[{count}]).__mro__[1].__name__")
     assert check["content"]["status"] == "ok"
-    results = [m for m in _ if m["msg_type"] == "execute_result"]
+    results = [m for m in outputs if m["msg_type"] == "execute_result"]
     assert results[0]["content"]["data"]["text/plain"] == "(True, 'str')"  # Out[n] holds the answer
 
 

@@ -67,8 +67,9 @@ def test_magic_line_answer_streams_and_is_the_cell_value(ip: Any) -> None:
 
 
 def test_magic_cell_body_is_the_prompt(ip: Any) -> None:
-    result, captured = run(ip, "%%g4f -f text --max-tokens 12 --temperature 0\nName three colors.\nUse {} braces if you like.")
+    result, captured = run(ip, "%%g4f -f text -v --max-tokens 12 --temperature 0\nName three colors.\nUse {} braces if you like.")
     assert isinstance(result.result, Answer) and result.result.strip()
+    assert "[Local · SmolLM2-135M-Instruct, " in shown(captured)  # --verbose names provider and model
     assert magics_of(ip).history.messages(1)[0]["content"] == "Name three colors.\nUse {} braces if you like."
     assert captured.stderr == ""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -49,12 +50,12 @@ async def browser_context() -> AsyncIterator[BrowserContext]:
             await browser.close()
 
 
-async def open_chat(context: BrowserContext, server_url: str, token: str) -> Any:
+async def open_chat(context: BrowserContext, server_url: str, token: str, query: str = "") -> Any:
     """The chat page, logged in through ``?token=``, with provider Local picked."""
     page = await context.new_page()
     page.page_errors = []
     page.on("pageerror", lambda exc: page.page_errors.append(str(exc)))
-    await page.goto(f"{server_url}g4f/?token={token}")
+    await page.goto(f"{server_url}g4f/?token={token}{query}")
     await expect(page.locator("#provider option[value='Local']")).to_have_count(1)
     await page.select_option("#provider", "Local")
     await expect(page.locator("#model")).to_have_value("SmolLM2-135M-Instruct")
@@ -106,7 +107,7 @@ async def test_chat_page_streams_an_answer_shares_it_and_shows_the_qr_code(
 
 
 @pytest.mark.asyncio
-async def test_chat_page_uploads_a_file_into_a_bucket_and_stops_an_answer(
+async def test_chat_page_uploads_a_file_reads_sse_and_stops_an_answer(
     browser_context: BrowserContext,
     server_url: str,
     jp_serverapp: Any,
@@ -116,17 +117,21 @@ async def test_chat_page_uploads_a_file_into_a_bucket_and_stops_an_answer(
 ) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("The lighthouse keeper's cat is called Marmalade.\n", "utf-8")
-    page = await open_chat(browser_context, server_url, jp_serverapp.identity_provider.token)
+    # ?format=sse: the page asks for SSE framing, so its parser meets `event:`/`data:`/blank lines.
+    page = await open_chat(browser_context, server_url, jp_serverapp.identity_provider.token, "&format=sse")
 
     await page.set_input_files("#files", str(notes))
     await expect(page.locator("#attachments .chip")).to_have_text("file: notes.txt")
     await page.fill("#prompt", "Tell me a very long story about the lighthouse keeper's cat.")
-    await page.click("#send")
+    async with page.expect_response(lambda r: "/backend-api/v2/conversation" in r.url) as chat:
+        await page.click("#send")
+    assert (await chat.value).url.endswith("conversation?format=sse")
     await expect(page.locator("article.message.user .chip")).to_have_text("file: notes.txt")
     await expect(page.locator("#attachments .chip")).to_have_count(0)
 
     answer = page.locator("article.message.assistant").last
     await expect(answer.locator(".content")).not_to_be_empty(timeout=60_000)
+    assert not await answer.locator(".error").count(), await answer.inner_text()
     await page.click("#stop")
     await expect(answer.locator(".warning")).to_have_text("Stopped.")
     await expect(page.locator("#send")).to_be_enabled()
@@ -140,6 +145,55 @@ async def test_chat_page_uploads_a_file_into_a_bucket_and_stops_an_answer(
     assert partial["role"] == "assistant" and partial["content"], "the stopped answer keeps what arrived"
 
     # The server has the bucket and has read the upload (the text replays from its cache).
-    bucket = await page.request.get(f"{server_url}backend-api/v2/files/{part['bucket_id']}")
+    bucket_url = f"{server_url}backend-api/v2/files/{part['bucket_id']}"
+    bucket = await page.request.get(bucket_url)
     assert bucket.status == 200 and "Marmalade" in await bucket.text()
+
+    # Deleting the conversation deletes its bucket (a DELETE that needs the XSRF header).
+    await page.click("#conversations li.active button")
+    await expect(page.locator("#messages article")).to_have_count(0)
+    assert await _status_soon(page, bucket_url, 404) == 404
     assert not page.page_errors, page.page_errors
+
+
+
+@pytest.mark.asyncio
+async def test_stored_conversation_renders_escaped_with_code_blocks(
+    browser_context: BrowserContext, server_url: str, jp_serverapp: Any
+) -> None:
+    page = await open_chat(browser_context, server_url, jp_serverapp.identity_provider.token)
+    conversation = {
+        "id": "c-xss", "title": "<b>bold title</b>", "added": 1, "updated": 2,
+        "items": [
+            {"role": "user", "content": "<img src=x onerror=\"window.hacked=1\">"},
+            {"role": "assistant", "content": "Run:\n\n```sh\necho '<script>'\n```\nDone.",
+             "reasoning": "thinking <i>", "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}},
+        ],
+    }
+    await page.evaluate(
+        "c => { localStorage.setItem('conversation:' + c.id, JSON.stringify(c)); localStorage.setItem('g4f:current', c.id); }",
+        conversation,
+    )
+    await page.reload()
+    user = page.locator("article.message.user .content")
+    await expect(user).to_have_text('<img src=x onerror="window.hacked=1">')
+    assert await page.locator("#messages img").count() == 0
+    assert await page.evaluate("window.hacked") is None
+    answer = page.locator("article.message.assistant")
+    await expect(answer.locator("pre code.language-sh")).to_have_text("echo '<script>'")
+    await expect(answer.locator(".content p")).to_have_text(["Run:", "Done."])
+    await expect(answer.locator("details.reasoning")).to_have_js_property("open", False)
+    await expect(answer.locator("details.reasoning div")).to_have_text("thinking <i>")
+    await expect(answer.locator(".usage")).to_have_text("prompt 1 · completion 2 · total 3")
+    await expect(page.locator("#conversations li.active a")).to_have_text("<b>bold title</b>")
+    assert not page.page_errors, page.page_errors
+
+
+async def _status_soon(page: Any, url: str, wanted: int) -> int:
+    """The status of ``url`` once it is ``wanted`` (the page sends its request in the background)."""
+    for _ in range(50):
+        status = (await page.request.get(url)).status
+        if status == wanted:
+            break
+        await asyncio.sleep(0.1)
+    return status

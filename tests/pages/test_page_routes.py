@@ -109,6 +109,7 @@ async def test_shared_chat_view_is_escaped_html(jp_fetch: Any) -> None:
     assert "Local · SmolLM2-135M-Instruct" in body
     assert "total 12" in body
     assert "<script" not in body, "the shared view runs no script at all"
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
 
 
 @pytest.mark.asyncio

@@ -141,7 +141,7 @@ async def test_client_disconnect_frees_the_model(server_url, jp_auth_header) -> 
             async for line in response.aiter_lines():
                 if json.loads(line)["type"] == "content":
                     break
-    assert time.monotonic() - start < 3.0
+    assert time.monotonic() - start < 5.0
 
 
 @pytest.mark.asyncio

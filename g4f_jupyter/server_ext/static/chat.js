@@ -6,6 +6,8 @@
   const config = JSON.parse(document.getElementById("g4f-config").textContent);
   const API = config.base_url + "backend-api/v2/";
   const STORE = "conversation:";
+  // g4f/?format=sse asks the server for SSE framing instead of NDJSON (both parse the same here).
+  const CHAT_PATH = new URLSearchParams(location.search).get("format") === "sse" ? "conversation?format=sse" : "conversation";
   const el = (id) => document.getElementById(id);
   const ui = {
     provider: el("provider"), model: el("model"), share: el("share"), sharePanel: el("share-panel"),
@@ -419,7 +421,7 @@
     controller = new AbortController();
     setBusy(true);
     try {
-      const response = await api("conversation", {
+      const response = await api(CHAT_PATH, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
         body: JSON.stringify(body),

@@ -116,6 +116,14 @@ def _take_jobs(bucket: Bucket) -> list[str]:
     return _urls(jobs)
 
 
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, (TimeoutError, httpx.TimeoutException)):
+        return "timed out"
+    if isinstance(exc, (httpx.ConnectError, OSError)):
+        return f"cannot connect (offline or refused): {exc}"
+    return str(exc) or type(exc).__name__
+
+
 async def run_jobs(bucket: Bucket, allow_private: bool = False, limits: DownloadLimits | None = None) -> AsyncIterator[dict[str, Any]]:
     """Consume ``downloads.json``: progress dicts (``download``) or one ``error`` per failed URL."""
     count = 0
@@ -125,8 +133,7 @@ async def run_jobs(bucket: Bucket, allow_private: bool = False, limits: Download
             if classify(name) is None:
                 raise DownloadRefused(f"unsupported content type (saved as {name!r})")
         except (DownloadRefused, BadRequestError, httpx.HTTPError, TimeoutError, OSError) as exc:
-            reason = str(exc) or type(exc).__name__
-            yield {"error": {"message": f"download {url}: {reason}"}}
+            yield {"error": {"message": f"download {url}: {_reason(exc)}"}}
             continue
         atomic_write_bytes(bucket.source(name), body)
         with bucket.lock():

@@ -10,6 +10,7 @@ nor a kernel's ever waits on a PDF.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import os
@@ -170,14 +171,11 @@ async def _steps(gen: Iterator[Any]) -> AsyncIterator[Any]:
             close()
 
 
-async def _read_pending(bucket: Bucket, pending: list[str], writer: _CacheWriter, meter: _Meter) -> AsyncIterator[TextChunk | Progress]:
-    for name in pending:
-        if classify(name) == "media":
-            yield Progress({"action": "media", "filename": name})
-            continue
-        buffer: list[str] = []
-        buffered = 0
-        async for step in _steps(_source_steps(bucket, name)):
+async def _read_source(bucket: Bucket, name: str, writer: _CacheWriter, meter: _Meter) -> AsyncIterator[TextChunk | Progress]:
+    """One uploaded source, wrapped per file as era A does: a fenced block named after it."""
+    buffer: list[str] = []
+    async with contextlib.aclosing(_steps(_source_steps(bucket, name))) as steps:
+        async for step in steps:
             kind = step[0]
             if kind == "error":
                 yield Progress({"error": {"message": f"{step[1]}: {step[2]}"}})
@@ -192,17 +190,26 @@ async def _read_pending(bucket: Bucket, pending: list[str], writer: _CacheWriter
             if kind == "end":
                 writer.end(step[1])
             buffer.append(text)
-            buffered += len(text)
-            if buffered >= READ_BLOCK:
-                chunk, buffer, buffered = "".join(buffer), [], 0
+            if sum(map(len, buffer)) >= READ_BLOCK:
+                chunk, buffer = "".join(buffer), []
                 yield TextChunk(chunk)
                 if meter.add(chunk):
                     yield meter.load()
-        if buffer:
-            chunk = "".join(buffer)
-            yield TextChunk(chunk)
-            meter.add(chunk)
-        yield meter.load()
+    if buffer:
+        chunk = "".join(buffer)
+        yield TextChunk(chunk)
+        meter.add(chunk)
+    yield meter.load()
+
+
+async def _read_pending(bucket: Bucket, pending: list[str], writer: _CacheWriter, meter: _Meter) -> AsyncIterator[TextChunk | Progress]:
+    for name in pending:
+        if classify(name) == "media":
+            yield Progress({"action": "media", "filename": name})
+            continue
+        async with contextlib.aclosing(_read_source(bucket, name, writer, meter)) as items:
+            async for item in items:
+                yield item
 
 
 def _delete_sources(bucket: Bucket, names: list[str]) -> None:
@@ -232,8 +239,9 @@ async def ingest(
         return
     async with bucket.reading():
         try:
-            async for item in _read(bucket, delete_files, allow_private):
-                yield item
+            async with contextlib.aclosing(_read(bucket, delete_files, allow_private)) as items:
+                async for item in items:
+                    yield item
         except Exception as exc:  # noqa: BLE001 - a fatal failure is the last event, never a crash
             log.exception("reading bucket %s failed", bucket.id)
             yield Progress({"error": {"message": f"reading the bucket failed: {type(exc).__name__}: {exc}"}})
@@ -252,8 +260,9 @@ async def _read(bucket: Bucket, delete_files: bool, allow_private: bool) -> Asyn
     if pending:
         writer = await asyncio.to_thread(_CacheWriter, bucket)
         try:
-            async for item in _read_pending(bucket, pending, writer, meter):
-                yield item
+            async with contextlib.aclosing(_read_pending(bucket, pending, writer, meter)) as items:
+                async for item in items:
+                    yield item
             await asyncio.to_thread(writer.commit)
         except BaseException:
             writer.discard()

@@ -1,0 +1,78 @@
+"""Zip uploads: hostile member names, zip bombs, nested archives and media members."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from bucket_docs import make_docx, make_zip
+
+from g4f_jupyter.service.buckets import Progress, TextChunk, ingest, upload_files
+from g4f_jupyter.service.buckets.archive import UnsafeArchive, ZipLimits, walk_zip
+from g4f_jupyter.store.layout import bucket_dir
+
+
+async def _read(bucket: str) -> tuple[str, list[dict]]:
+    text, events = [], []
+    async for item in ingest(bucket, delete_files=False):
+        if isinstance(item, TextChunk):
+            text.append(item.text)
+        else:
+            assert isinstance(item, Progress)
+            events.append(item.data)
+    return "".join(text), events
+
+
+@pytest.mark.asyncio
+async def test_bucket_zip_hostile_members_are_refused_and_the_rest_read(g4f_data_dir, tmp_path) -> None:
+    archive = make_zip(
+        {
+            "../escape.txt": b"ESCAPED-1",
+            "/etc/absolute.txt": b"ESCAPED-2",
+            "docs/../../up.txt": b"ESCAPED-3",
+            "C:/windows.txt": b"ESCAPED-4",
+            "docs/good.txt": b"The good member is read.",
+            "docs/brief.docx": make_docx("Nested document sentence."),
+            "pics/dot.png": b"\x89PNG-member",
+        }
+    )
+    upload_files("zips", [("bundle.zip", archive)])
+    text, events = await _read("zips")
+    assert "The good member is read." in text and "Nested document sentence." in text
+    refused = [e["error"]["message"] for e in events if "error" in e]
+    assert len(refused) == 4 and all("unsafe member name refused" in m for m in refused)
+    assert "ESCAPED" not in text
+    assert {"action": "media", "filename": "dot.png"} in events
+    assert (bucket_dir("zips") / "media" / "dot.png").read_bytes() == b"\x89PNG-member"
+    # nothing was written anywhere but the bucket
+    stray = [p for p in g4f_data_dir.parent.rglob("*.txt") if "ESCAPED" in p.read_text(errors="ignore")]
+    assert stray == []
+
+
+@pytest.mark.asyncio
+async def test_bucket_zip_bomb_is_refused_as_a_whole() -> None:
+    bomb = make_zip({"zeros.txt": b"\0" * (50 * 1024 * 1024)})
+    assert len(bomb) < 200_000
+    upload_files("bombs", [("bomb.zip", bomb), ("fine.txt", b"Fine text survives.")])
+    text, events = await _read("bombs")
+    errors = [e["error"]["message"] for e in events if "error" in e]
+    assert len(errors) == 1 and "zip bomb" in errors[0] and errors[0].startswith("bomb.zip: archive refused")
+    assert "Fine text survives." in text and events[-1]["action"] == "done"
+
+
+def test_bucket_zip_limits_entries_total_depth_and_lying_headers() -> None:
+    many = make_zip({f"f{i}.txt": b"x" for i in range(30)})
+    with pytest.raises(UnsafeArchive, match="30 entries"):
+        list(walk_zip("many.zip", io.BytesIO(many), ZipLimits(max_entries=20)))
+    big = make_zip({"a.txt": b"a" * 5000, "b.txt": b"b" * 5000}, zipfile.ZIP_STORED)
+    with pytest.raises(UnsafeArchive, match="uncompressed"):
+        list(walk_zip("big.zip", io.BytesIO(big), ZipLimits(max_total_bytes=8000)))
+    nested = make_zip({"inner.zip": make_zip({"deep.zip": make_zip({"x.txt": b"deep"})})})
+    members = list(walk_zip("outer.zip", io.BytesIO(nested), ZipLimits(max_depth=2)))
+    assert [(m.kind, m.name) for m in members] == [("error", "outer.zip/inner.zip/deep.zip")]
+    assert "nested deeper" in members[0].reason
+    ok = list(walk_zip("outer.zip", io.BytesIO(nested)))
+    assert [(m.kind, m.name, m.data) for m in ok] == [("document", "outer.zip/inner.zip/deep.zip/x.txt", b"deep")]
+    with pytest.raises(UnsafeArchive, match="not a readable zip"):
+        list(walk_zip("junk.zip", io.BytesIO(b"PK but not really")))
