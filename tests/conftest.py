@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +28,17 @@ def user_providers_dir(g4f_data_dir: Path) -> Path:
     import os
 
     return Path(os.environ["G4F_JUPYTER_PROVIDERS_DIR"])
+
+
+@pytest.fixture
+def jp_asyncio_loop(_function_scoped_runner: Any) -> asyncio.AbstractEventLoop:
+    """Run pytest-jupyter's server on the loop pytest-asyncio runs the test on.
+
+    In strict mode pytest-asyncio runs a marked test in its own runner loop, made after
+    pytest-jupyter's; without this the server would listen on a loop that never runs while
+    the test awaits, and every request would time out.
+    """
+    return _function_scoped_runner.get_loop()
 
 
 @pytest.fixture

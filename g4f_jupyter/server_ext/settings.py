@@ -34,7 +34,10 @@ class G4FSettings(Configurable):
     allow_private_downloads = Bool(False, config=True, help="Let bucket download jobs reach private/loopback addresses.")
 
     def apply(self) -> Path:
-        """Export the data directory so this process and the kernels it starts share it."""
+        """Export what kernels must agree on (data directory, share links) to the kernels this server starts."""
         if self.data_dir:
             os.environ["G4F_JUPYTER_DATA_DIR"] = str(Path(self.data_dir).expanduser())
+        if self.share_url:
+            os.environ["G4F_SHARE_URL"] = self.share_url
+        os.environ["G4F_JUPYTER_PUBLIC_SHARES"] = "1" if self.public_shares else "0"
         return data_dir()

@@ -26,12 +26,14 @@ class Turn(widgets.VBox):
         self.footer = widgets.HTML()
         super().__init__([self.header, self.reasoning_box, self.body, self.footer])
         self.add_class("g4f-turn")
+        self.speaker = who
         self.text = text
         self.reasoning_text = ""
         self._rendered_at = 0.0
         self.render(force=True)
 
     def set_speaker(self, who: str, detail: str = "") -> None:
+        self.speaker = who
         extra = f" <span style='color:#777'>· {html.escape(detail)}</span>" if detail else ""
         self.header.value = f"<b>{html.escape(who)}</b>{extra}"
 

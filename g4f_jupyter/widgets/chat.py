@@ -108,6 +108,12 @@ class ChatWidget(widgets.VBox):
         return self._log.history()
 
     @property
+    def last_answer(self) -> str:
+        """The text of the newest answer, while it streams and after."""
+        turns = [t for t in self.transcript.children if isinstance(t, Turn) and t.speaker == "Assistant"]
+        return turns[-1].text if turns else ""
+
+    @property
     def streaming(self) -> bool:
         return self.task is not None and not self.task.done()
 

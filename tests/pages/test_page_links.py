@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 import segno
 
 from g4f_jupyter.errors import BadRequestError
-from g4f_jupyter.server_ext.pages import markdown_html
+from g4f_jupyter.server_ext.pages import markdown_html, script_json
 from g4f_jupyter.service.qr import qr_svg
 from g4f_jupyter.service.share_links import share_base, share_url, share_url_for
 
@@ -77,3 +78,10 @@ def test_markdown_html_escapes_and_renders_fences_and_paragraphs() -> None:
         "<pre><code>unclosed &lt;z&gt;</code></pre>"
     )
     assert not re.search(r"<(?!/?(p|br|pre|code)\b)", markdown_html('"><script>alert(1)</script>'))
+
+
+def test_script_json_cannot_close_its_script_element() -> None:
+    data = {"share_prefix": "https://x/</script><script>alert(1)</script><!--", "amp": "a&b"}
+    text = script_json(data)
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == data

@@ -56,6 +56,7 @@ async def test_chat_page_renders_config_from_the_server(jp_fetch: Any, jp_base_u
     assert config["version"]
     assert f'src="{jp_base_url}g4f/static/chat.js"' in body
     assert "_xsrf=" in response.headers.get("Set-Cookie", ""), "the page hands out the XSRF cookie its script echoes"
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")  # its own script only
 
 
 @pytest.mark.asyncio

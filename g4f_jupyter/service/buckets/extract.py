@@ -8,7 +8,6 @@ blocking code; :mod:`.ingest` runs them in a worker thread.
 from __future__ import annotations
 
 import posixpath
-import re
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
@@ -59,19 +58,24 @@ def _docx(source: Source) -> Iterator[str]:
     yield "\n".join(lines) + "\n"
 
 
-_BLOCKS = ["p", "div", "li", "tr", "br", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "section", "article", "table"]
+_BLOCKS = ("p", "div", "li", "tr", "br", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "section", "article", "table")
+_HIDDEN = ("script", "style", "noscript", "template", "head")
 
 
-def _html_text(markup: bytes | str) -> str:
-    """Visible text, one line per block element (inline tags do not break lines)."""
-    from bs4 import BeautifulSoup
+def _html_text(markup: bytes) -> str:
+    """Visible text, one line per block element (inline tags do not break lines).
 
-    soup = BeautifulSoup(markup, "lxml")
-    for tag in soup(["script", "style", "noscript", "template", "head"]):
-        tag.decompose()
-    for tag in soup(_BLOCKS):
-        tag.append("\n")
-    lines = (re.sub(r"\s+", " ", line).strip() for line in soup.get_text().splitlines())
+    lxml directly rather than BeautifulSoup: the same parser without a Python tree on
+    top, several times faster on large pages.
+    """
+    import lxml.html
+
+    root = lxml.html.document_fromstring(markup)
+    for element in list(root.iter(*_HIDDEN)):
+        element.drop_tree()
+    for element in root.iter(*_BLOCKS):
+        element.tail = "\n" + (element.tail or "")
+    lines = (" ".join(line.split()) for line in root.text_content().splitlines())
     return "\n".join(line for line in lines if line) + "\n"
 
 
@@ -110,15 +114,18 @@ def _odt(source: Source) -> Iterator[str]:
 
 def _epub(source: Source) -> Iterator[str]:
     """Chapters in spine order: an EPUB is a zip of XHTML named by its OPF package file."""
-    from bs4 import BeautifulSoup
+    from lxml import etree
+
+    def find(tree: Any, tag: str) -> list[Any]:
+        return tree.xpath(f"//*[local-name()='{tag}']")
 
     with zipfile.ZipFile(source) as book:
-        container = BeautifulSoup(book.read("META-INF/container.xml"), "xml")
-        opf_path = container.find("rootfile")["full-path"]
-        package = BeautifulSoup(book.read(opf_path), "xml")
+        container = etree.fromstring(book.read("META-INF/container.xml"))
+        opf_path = find(container, "rootfile")[0].get("full-path")
+        package = etree.fromstring(book.read(opf_path))
         base = posixpath.dirname(opf_path)
-        items = {i["id"]: i["href"] for i in package.find_all("item") if i.get("id") and i.get("href")}
-        for ref in package.find_all("itemref"):
+        items = {i.get("id"): i.get("href") for i in find(package, "item") if i.get("id") and i.get("href")}
+        for ref in find(package, "itemref"):
             href = items.get(ref.get("idref", ""))
             if href:
                 yield _html_text(book.read(posixpath.normpath(posixpath.join(base, href))))
