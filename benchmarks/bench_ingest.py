@@ -24,10 +24,9 @@ import time
 import zipfile
 from pathlib import Path
 
-WORDS = (
-    "river stone garden ledger harbour lantern orchard copper violet thunder meadow signal "
-    "archive kettle compass saffron glacier ferry beacon quartz timber velvet"
-).split()
+_LETTERS = "etaoinshrdlcumwfgypbvkjxqz"
+# A large made-up vocabulary: text that compresses like prose, not like a repeated phrase.
+WORDS = ["".join(random.Random(i).choices(_LETTERS, weights=range(26, 0, -1), k=3 + i % 7)) for i in range(5000)]
 
 
 def sentence(rng: random.Random) -> str:
@@ -61,7 +60,7 @@ def make_corpus(folder: Path, mb: float, pdf_pages: int, rng: random.Random) -> 
         files[f"page{i}.html"] = f"<html><body>{body}</body></html>".encode()
     for i in range(max(1, int(total * 0.15 / (2 << 20)))):
         document = docx.Document()
-        for p in text_of_size(rng, 1 << 20).split("\n\n"):
+        for p in text_of_size(rng, 4 << 20).split("\n\n"):
             document.add_paragraph(p)
         out = io.BytesIO()
         document.save(out)

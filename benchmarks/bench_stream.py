@@ -55,6 +55,7 @@ def start_server(root: Path, port: int, token: str) -> subprocess.Popen:
             "open_browser": False,
             "root_dir": str(root),
             "log_level": "WARN",
+            "allow_root": True,
         },
         "IdentityProvider": {"token": token},
     }
@@ -72,10 +73,10 @@ def start_server(root: Path, port: int, token: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "jupyter_server"], env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-async def wait_ready(base: str, token: str) -> None:
+async def wait_ready(server: subprocess.Popen, base: str, token: str) -> None:
     deadline = time.monotonic() + 60
     async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and server.poll() is None:
             try:
                 if (await client.get(f"{base}api/status", headers={"Authorization": f"token {token}"})).status_code == 200:
                     return
@@ -182,7 +183,7 @@ async def main() -> None:
         try:
             base = f"http://127.0.0.1:{port}/"
             try:
-                await wait_ready(base, token)
+                await wait_ready(server, base, token)
             except RuntimeError:
                 print((root / "server.log").read_text()[-3000:])
                 raise

@@ -20,6 +20,10 @@ def g4f_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     providers = tmp_path_factory.mktemp("g4f-providers")
     monkeypatch.setenv("G4F_JUPYTER_DATA_DIR", str(data))
     monkeypatch.setenv("G4F_JUPYTER_PROVIDERS_DIR", str(providers))
+    for exported in ("G4F_SHARE_URL", "G4F_JUPYTER_PUBLIC_SHARES"):
+        # A test server exports these for its kernels; undo that after each test.
+        monkeypatch.setenv(exported, "")
+        monkeypatch.delenv(exported)
     return data
 
 

@@ -99,7 +99,11 @@ class BucketHandler(_ReadHandler):
         uploads = self.request.files.get("files", [])
         if not uploads:
             raise BadRequestError("no files in the upload (multipart field 'files')")
-        limits = UploadLimits(self.g4f.max_file_bytes, self.g4f.max_bucket_bytes, self.g4f.max_files_per_request)
+        limits = UploadLimits(
+            max_file_bytes=self.g4f.max_file_bytes,
+            max_bucket_bytes=self.g4f.max_bucket_bytes,
+            max_files=self.g4f.max_files_per_request,
+        )
         files = [(f.filename, f.body) for f in uploads]
         self.write_json(await asyncio.to_thread(upload_files, bucket_id, files, limits))
 

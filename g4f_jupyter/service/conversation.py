@@ -124,10 +124,14 @@ async def _grounded_chat(request: ChatRequest, candidates: list[Candidate]) -> A
     Grounding may read files, so it runs inside the stream; its log lines come after the
     runner's own events, keeping the protocol order (logs last).
     """
-    from ..core.events import Log
+    from ..core.events import Error, Log
     from .buckets import ground_messages
 
-    messages, lines = await ground_messages(request.messages)
+    try:
+        messages, lines = await ground_messages(request.messages)
+    except Exception as exc:  # noqa: BLE001 - a failure is an event, never a broken stream
+        yield Error(error=type(exc).__name__, message=f"reading the chat's files failed: {exc}")
+        return
     request = dataclasses.replace(request, messages=messages)
     async with contextlib.aclosing(run_chat(request, candidates)) as events:
         async for event in events:

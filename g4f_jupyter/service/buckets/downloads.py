@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ...errors import BadRequestError
+from ...errors import G4FError
 from ...store.atomic import atomic_write_bytes
 from .store import Bucket, classify, clean_filename, extension
 
@@ -132,7 +132,7 @@ async def run_jobs(bucket: Bucket, allow_private: bool = False, limits: Download
             name, body = await fetch(url, allow_private, limits)
             if classify(name) is None:
                 raise DownloadRefused(f"unsupported content type (saved as {name!r})")
-        except (DownloadRefused, BadRequestError, httpx.HTTPError, TimeoutError, OSError) as exc:
+        except (ValueError, G4FError, httpx.HTTPError, httpx.InvalidURL, TimeoutError, OSError) as exc:  # one URL, not the read
             yield {"error": {"message": f"download {url}: {_reason(exc)}"}}
             continue
         atomic_write_bytes(bucket.source(name), body)

@@ -20,7 +20,7 @@ from typing import Any
 from ...core.runner import estimate_tokens, message_text
 from ...errors import G4FError
 from .ingest import Progress, ingest
-from .retrieval import Chunk, bucket_index, read_sections
+from .retrieval import Chunk, bucket_index
 from .store import AUDIO_EXTENSIONS, Bucket, clean_filename, existing_bucket, extension
 
 __all__ = ["ground_messages", "DEFAULT_BUDGET_TOKENS"]
@@ -87,10 +87,9 @@ async def _bucket_text(bucket_id: str, question: str, budget: int) -> tuple[str,
     logs = await _ensure_cache(bucket)
     if not bucket.cache.is_file():
         return "", [*logs, f"bucket {bucket.id}: no text; skipped"]
-    sections = await asyncio.to_thread(read_sections, bucket)
-    names = ", ".join(dict.fromkeys(name for name, _ in sections))
-    whole = await asyncio.to_thread(bucket.cache.read_text, "utf-8", "replace")
-    if estimate_tokens(whole) <= budget:
+    names = ", ".join(dict.fromkeys(name for name, _, _ in bucket.sections()))
+    if (bucket.cache.stat().st_size + 3) // 4 <= budget:  # bytes >= characters: never underestimates
+        whole = await asyncio.to_thread(bucket.cache.read_text, "utf-8", "replace")
         return whole, [*logs, f"bucket {bucket.id}: whole text, {len(whole)} characters ({names})"]
     index = await bucket_index(bucket)
     ranked = [i for i, _ in index.search(question, k=64)]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ...errors import BadRequestError
 from ...store.atomic import atomic_write_bytes
 from .archive import UnsafeArchive, walk_zip
 from .downloads import run_jobs
@@ -74,7 +75,12 @@ def _failure(display: str, reason: str, opened: bool = False) -> Iterator[Step]:
 
 
 def _save_media(bucket: Bucket, display: str, data: bytes) -> Iterator[Step]:
-    name = clean_filename(display.rsplit("/", 1)[-1])
+    """A media member of an archive goes to ``media/``, like an uploaded one."""
+    try:
+        name = clean_filename(display.rsplit("/", 1)[-1])
+    except BadRequestError:
+        yield from _failure(display, "invalid file name")
+        return
     atomic_write_bytes(bucket.media / name, data)
     yield ("media", name)
 
