@@ -8,7 +8,8 @@ data directory, then measures:
   (goal: ingest ≤ 1.2× the raw time);
 * BM25 retrieval latency over 10,000 chunks (goal: < 20 ms per question).
 
-Run: ``.venv/bin/python benchmarks/bench_ingest.py [--mb 50] [--pdf-pages 300]``
+Times are the best of ``--repeat`` runs. Run:
+``.venv/bin/python benchmarks/bench_ingest.py [--mb 50] [--pdf-pages 300] [--repeat 3]``
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import asyncio
 import io
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 _LETTERS = "etaoinshrdlcumwfgypbvkjxqz"
@@ -65,7 +68,7 @@ def make_corpus(folder: Path, mb: float, pdf_pages: int, rng: random.Random) -> 
         out = io.BytesIO()
         document.save(out)
         files[f"report{i}.docx"] = out.getvalue()
-    for i in range(max(1, int(total * 0.20 / (4 << 20)))):
+    for i in range(max(1, int(total * 0.20 / (2 << 20)))):
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             for j in range(4):
@@ -139,10 +142,17 @@ def bench_retrieval(rng: random.Random, chunks: int = 10_000) -> tuple[float, fl
     return build, statistics.median(times), times[int(len(times) * 0.95)], max(times)
 
 
+def _timed(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=float, default=50.0, help="size of the text/html/docx/zip part of the corpus")
     parser.add_argument("--pdf-pages", type=int, default=300, help="PDF pages (fpdf2 writes slowly, so PDFs are scaled down)")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N runs (the machine may be shared)")
     args = parser.parse_args()
     rng = random.Random(7)
     work = Path(tempfile.mkdtemp(prefix="g4f-bench-"))
@@ -160,21 +170,29 @@ def main() -> None:
     for kind in [*kinds, "all"]:
         subset = {n: d for n, d in files.items() if kind == "all" or n.endswith("." + kind)}
         mb = sum(map(len, subset.values())) / 1e6
-        t = time.perf_counter()
-        for name, data in subset.items():
-            raw_parse(name, data)
-        raw = time.perf_counter() - t
-        bucket = f"bench-{kind}"
-        upload_files(bucket, list(subset.items()), limits)
-        elapsed, first, chars = asyncio.run(run_ingest(bucket))
+        raws, runs = [], []
+        for round_ in range(args.repeat):  # interleaved, so load from elsewhere hits both alike
+            raws.append(_timed(lambda: [raw_parse(n, d) for n, d in subset.items()]))
+            bucket = f"bench-{kind}-{round_}"  # a fresh bucket each round: a read consumes its uploads
+            upload_files(bucket, list(subset.items()), limits)
+            runs.append(asyncio.run(run_ingest(bucket)))
+        raw = min(raws)
+        elapsed, first, chars = min(runs)
         rows.append((kind, len(subset), mb, raw, elapsed, first, chars))
 
     print(f"corpus: {len(files)} files, {total_mb:.1f} MB (generated in {made:.1f} s); PDF pages: {args.pdf_pages}")
-    print(f"{'kind':<6} {'files':>5} {'MB':>7} {'raw s':>8} {'ingest s':>9} {'MB/s':>7} {'ratio':>6} {'first chunk ms':>15}")
+    print(f"{'kind':<6} {'files':>5} {'MB':>7} {'text MB':>8} {'raw s':>8} {'ingest s':>9} {'MB/s':>7} {'ratio':>6} {'first chunk ms':>15}")
     for kind, n, mb, raw, elapsed, first, chars in rows:
-        print(f"{kind:<6} {n:>5} {mb:>7.1f} {raw:>8.2f} {elapsed:>9.2f} {mb / elapsed:>7.1f} {elapsed / raw:>6.2f} {first * 1000:>15.1f}")
+        print(
+            f"{kind:<6} {n:>5} {mb:>7.1f} {chars / 1e6:>8.1f} {raw:>8.2f} {elapsed:>9.2f} {mb / elapsed:>7.1f} "
+            f"{elapsed / raw:>6.2f} {first * 1000:>15.1f}"
+        )
     build, median, p95, worst = bench_retrieval(rng)
-    print(f"retrieval over 10,000 chunks: index build {build * 1000:.0f} ms; query median {median:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms (goal < 20 ms)")
+    print(
+        f"retrieval over 10,000 chunks: index build {build * 1000:.0f} ms; "
+        f"query median {median:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms (goal < 20 ms)"
+    )
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

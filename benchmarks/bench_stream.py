@@ -103,11 +103,14 @@ async def direct_first_chunk(samples: int) -> list[float]:
     return times
 
 
-async def server_first_chunk(port: int, path: str, token: str, samples: int) -> list[float]:
-    """Seconds from sending the request to reading the first content line, on a fresh loopback socket."""
+async def server_first_chunk(
+    port: int, path: str, token: str, samples: int, method: str = "POST", marker: bytes = b'"type":"content"'
+) -> list[float]:
+    """Seconds from sending the request to reading ``marker`` (the first content line), on a fresh loopback socket."""
     body = json.dumps({"provider": "Fast", "messages": [{"role": "user", "content": "hi"}], "chunks": 1}).encode()
+    body = body if method == "POST" else b""
     request = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: token {token}\r\n"
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: token {token}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode() + body
     times = []
@@ -116,7 +119,7 @@ async def server_first_chunk(port: int, path: str, token: str, samples: int) -> 
         start = time.perf_counter()
         writer.write(request)
         buffer = b""
-        while b'"type":"content"' not in buffer:
+        while marker not in buffer.partition(b"\r\n\r\n")[2]:
             chunk = await reader.read(65536)
             if not chunk:
                 raise RuntimeError(f"no content line: {buffer[:300]!r}")
@@ -144,25 +147,64 @@ async def one_conversation(client: httpx.AsyncClient, url: str, chunks: int, del
     return received
 
 
-async def concurrent(url: str, token: str, conversations: int, chunks: int, delay_ms: float) -> dict[str, float]:
-    limits = httpx.Limits(max_connections=conversations + 10, max_keepalive_connections=conversations + 10)
+async def raw_conversation(port: int, path: str, token: str, chunks: int, delay_ms: float, gaps: list[float]) -> int:
+    """The same conversation on a bare asyncio socket: a client cheap enough not to hide the server's cost."""
+    body = json.dumps(
+        {"provider": "Fast", "messages": [{"role": "user", "content": "hi"}], "chunks": chunks, "delay_ms": delay_ms}
+    ).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: token {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        + body
+    )
+    last, received = None, 0
+    while data := await reader.read(65536):
+        now = time.perf_counter()
+        for _ in range(data.count(b'"type":"content"')):
+            if last is not None:
+                gaps.append(now - last)
+            last = now
+            received += 1
+    writer.close()
+    return received
+
+
+async def concurrent(
+    port: int, path: str, token: str, conversations: int, chunks: int, delay_ms: float, client_kind: str
+) -> dict[str, float]:
     gaps: list[float] = []
-    async with httpx.AsyncClient(headers={"Authorization": f"token {token}"}, limits=limits, timeout=300) as client:
-        start = time.perf_counter()
-        results = await asyncio.gather(
-            *(one_conversation(client, url, chunks, delay_ms, gaps) for _ in range(conversations)), return_exceptions=True
-        )
-        wall = time.perf_counter() - start
-    failures = sum(1 for r in results if not isinstance(r, int) or r != chunks)
+    start = time.perf_counter()
+    if client_kind == "httpx":
+        limits = httpx.Limits(max_connections=conversations + 10, max_keepalive_connections=conversations + 10)
+        url = f"http://127.0.0.1:{port}{path}"
+        async with httpx.AsyncClient(headers={"Authorization": f"token {token}"}, limits=limits, timeout=300) as client:
+            jobs = [one_conversation(client, url, chunks, delay_ms, gaps) for _ in range(conversations)]
+            results = await asyncio.gather(*jobs, return_exceptions=True)
+    else:
+        jobs = [raw_conversation(port, path, token, chunks, delay_ms, gaps) for _ in range(conversations)]
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+    wall = time.perf_counter() - start
+    errors = [r for r in results if not isinstance(r, int)]
+    if errors:
+        print(f"  {len(errors)} failed, e.g. {errors[0]!r}")
     gaps.sort()
     return {
         "p50": statistics.median(gaps) * 1000,
         "p99": gaps[int(len(gaps) * 0.99)] * 1000,
         "max": gaps[-1] * 1000,
         "wall": wall,
-        "failures": failures,
+        "failures": sum(1 for r in results if r != chunks),
         "chunks/s": len(gaps) / wall,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU time of a process so far (Linux /proc), to see which side is the bottleneck."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def ms(values: list[float]) -> tuple[float, float]:
@@ -190,8 +232,10 @@ async def main() -> None:
             path = "/backend-api/v2/conversation"
             await server_first_chunk(port, path, token, 20)  # warm up imports and the registry
             direct = ms(await direct_first_chunk(args.samples))
+            status = ms(await server_first_chunk(port, "/api/status", token, args.samples, method="GET", marker=b"{"))
             served = ms(await server_first_chunk(port, path, token, args.samples))
-            rows = [("first content, provider called directly", f"{direct[0]:.3f}", f"{direct[1]:.3f}", ""),
+            rows = [("Jupyter alone: GET api/status body", f"{status[0]:.3f}", f"{status[1]:.3f}", "baseline"),
+                    ("first content, provider called directly", f"{direct[0]:.3f}", f"{direct[1]:.3f}", ""),
                     ("first content through the server (fresh socket)", f"{served[0]:.3f}", f"{served[1]:.3f}", ""),
                     ("added by the server", f"{served[0] - direct[0]:.3f}", f"{served[1] - direct[1]:.3f}", "goal <= 2 ms")]
             print(f"\nTime to first byte ({args.samples} sequential requests), ms")
@@ -199,10 +243,14 @@ async def main() -> None:
             for name, p50, p90, note in rows:
                 print(f"{name:50} {p50:>9} {p90:>9}  {note}")
             print(f"\nConcurrent conversations: {args.chunks} chunks each, {args.delay_ms:g} ms apart; gap between chunks, ms")
-            print(f"{'conversations':>13} {'p50':>8} {'p99':>8} {'max':>8} {'wall s':>7} {'chunks/s':>9} {'failed':>6}")
-            for count in (100, 1000):
-                r = await concurrent(base + path.lstrip("/"), token, count, args.chunks, args.delay_ms)
-                print(f"{count:>13} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['max']:>8.2f} {r['wall']:>7.2f} {r['chunks/s']:>9.0f} {r['failures']:>6}")
+            print(f"{'client':>6} {'conversations':>13} {'p50':>8} {'p99':>8} {'max':>8} {'wall s':>7} {'chunks/s':>9} {'failed':>6}"
+                  f" {'server cpu s':>12} {'client cpu s':>12}")
+            for client_kind, count in (("raw", 100), ("raw", 1000), ("httpx", 100), ("httpx", 1000)):
+                server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
+                r = await concurrent(port, path, token, count, args.chunks, args.delay_ms, client_kind)
+                server_cpu, client_cpu = cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
+                print(f"{client_kind:>6} {count:>13} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['max']:>8.2f} {r['wall']:>7.2f} {r['chunks/s']:>9.0f}"
+                      f" {r['failures']:>6} {server_cpu:>12.2f} {client_cpu:>12.2f}")
             print("goal: p99 < 50 ms at 1000 conversations")
         finally:
             server.terminate()

@@ -30,6 +30,13 @@ class _G4FMixin:
     def g4f(self) -> G4FSettings:
         return self.settings["g4f_settings"]  # type: ignore[attr-defined]
 
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        """Client errors raised by the service layer are one warning line, not a traceback."""
+        if isinstance(value, G4FError) and value.status < 500:
+            self.log.warning("%s %s -> %d: %s", self.request.method, self.request.path, value.status, value)  # type: ignore[attr-defined]
+            return
+        super().log_exception(typ, value, tb)  # type: ignore[misc]
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, G4FError):

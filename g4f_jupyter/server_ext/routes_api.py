@@ -8,7 +8,6 @@ status through the base handler.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -119,6 +118,7 @@ class ConversationHandler(_Handler):
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
+        self.request.connection.stream.set_nodelay(True)  # type: ignore[union-attr]  # each event leaves at once (no Nagle delay)
         self._pump = asyncio.ensure_future(self._send(events, fmt))
         await asyncio.wait({self._pump})
         if self._pump.cancelled() or self.request.connection.stream.closed():  # type: ignore[union-attr]
@@ -243,8 +243,10 @@ class MediaHandler(_Handler):
         with path.open("rb") as fh:
             while chunk := fh.read(_CHUNK):
                 self.write(chunk)
-                with contextlib.suppress(StreamClosedError):
+                try:
                     await self.flush()
+                except StreamClosedError:
+                    return
         self.finish(set_content_type=media.content_type(name))
 
 

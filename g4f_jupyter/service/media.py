@@ -27,7 +27,7 @@ MEDIA_EXTENSIONS = frozenset(
 
 
 def is_media_name(filename: str) -> bool:
-    return filename.rpartition(".")[2].lower() in MEDIA_EXTENSIONS if "." in filename else False
+    return "." in filename and filename.rsplit(".", 1)[1].lower() in MEDIA_EXTENSIONS
 
 
 def content_type(name: str) -> str:

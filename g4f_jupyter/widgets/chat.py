@@ -90,6 +90,8 @@ class ChatWidget(widgets.VBox):
         self.provider_select.observe(self._on_provider, names="value")
         self._on_provider()
         if model:
+            if model not in [value for _, value in self.model_select.options]:  # live lists; the runner checks it
+                self.model_select.options = [*self.model_select.options, (model, model)]
             self.model_select.value = model
         self.send_button.on_click(lambda _: self.send())
         self.stop_button.on_click(lambda _: self.stop())

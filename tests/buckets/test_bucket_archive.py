@@ -74,5 +74,11 @@ def test_bucket_zip_limits_entries_total_depth_and_lying_headers() -> None:
     assert "nested deeper" in members[0].reason
     ok = list(walk_zip("outer.zip", io.BytesIO(nested)))
     assert [(m.kind, m.name, m.data) for m in ok] == [("document", "outer.zip/inner.zip/deep.zip/x.txt", b"deep")]
+    lying = bytearray(make_zip({"a.txt": b"x" * 100_000}))
+    for signature, offset in ((b"PK\x01\x02", 24), (b"PK\x03\x04", 22)):  # declare 10 bytes uncompressed
+        at = lying.find(signature)
+        lying[at + offset : at + offset + 4] = (10).to_bytes(4, "little")
+    [member] = walk_zip("lying.zip", io.BytesIO(bytes(lying)))
+    assert member.kind == "error" and "unreadable member" in member.reason and not member.data
     with pytest.raises(UnsafeArchive, match="not a readable zip"):
         list(walk_zip("junk.zip", io.BytesIO(b"PK but not really")))

@@ -7,7 +7,7 @@ import json
 import pytest
 from bucket_docs import make_epub, make_odt, make_xlsx
 
-from g4f_jupyter.service.buckets import TextChunk, bucket_info, delete_bucket, ingest, upload_files
+from g4f_jupyter.service.buckets import Progress, TextChunk, bucket_info, delete_bucket, ingest, upload_files
 from g4f_jupyter.service.buckets.store import open_bucket
 from g4f_jupyter.store.layout import bucket_dir
 
@@ -66,3 +66,18 @@ async def test_bucket_interrupted_read_keeps_the_previous_state() -> None:
     assert not bucket.cache.exists() and bucket.pending() == ["a.txt", "b.txt"]
     assert not [p for p in bucket.dir.iterdir() if p.name.endswith(".tmp")]
     assert "B\n```" in await _text("cut")
+
+
+@pytest.mark.asyncio
+async def test_bucket_progress_at_least_every_mebibyte() -> None:
+    upload_files("large", [("big.txt", ("word " * 700_000).encode()), ("small.txt", b"tiny")])
+    sizes, chunks = [], []
+    async for item in ingest("large"):
+        if isinstance(item, Progress) and item.data.get("action") == "load":
+            sizes.append(item.data["size"])
+        elif isinstance(item, TextChunk):
+            chunks.append(len(item.text.encode()))
+    assert max(chunks) <= 1024 * 1024
+    steps = [b - a for a, b in zip([0, *sizes], sizes)]
+    assert len(sizes) >= 5 and all(0 < step <= 1024 * 1024 + 64 * 1024 for step in steps)
+    assert sizes[-1] == sum(chunks)

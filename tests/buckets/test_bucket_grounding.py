@@ -51,7 +51,7 @@ async def test_bucket_grounding_small_bucket_goes_whole_in_all_three_forms() -> 
         "bucket small: whole text, 48 characters (tea.txt)",
         "bucket small: media dot.png attached",
         "bucket small: media clip.mp3 attached",
-        "bucket small: media gone.png not found; skipped",
+        "bucket small: no media 'gone.png' in bucket 'small'; skipped",
     ]
 
 

@@ -10,16 +10,6 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
 
-@pytest.fixture(autouse=True)
-def jp_asyncio_loop(_function_scoped_runner: Any) -> Any:
-    """Run the test server on the loop pytest-asyncio runs the test on.
-
-    pytest-jupyter otherwise starts the server on a loop of its own, which never runs
-    while a ``@pytest.mark.asyncio`` test awaits (every request would time out).
-    """
-    return _function_scoped_runner.get_loop()
-
-
 @pytest.fixture
 def server_url(jp_serverapp: Any, http_server_client: Any, jp_http_port: int, jp_base_url: str) -> str:
     """``http://127.0.0.1:<port><base_url>`` of the test server (``http_server_client`` starts it listening)."""

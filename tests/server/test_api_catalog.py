@@ -78,3 +78,23 @@ async def test_demo_mode_offers_only_demo_models(raw_fetch, jp_serverapp) -> Non
     assert models and all(m["demo"] is True and m["providers"] == ["Local"] for m in models)
     providers = json.loads((await raw_fetch(f"{V2}/providers")).body)
     assert [p["name"] for p in providers] == ["Local"]
+
+
+@pytest.mark.asyncio
+async def test_demo_mode_pins_the_demo_provider(error_message, raw_fetch, jp_serverapp) -> None:
+    jp_serverapp.web_app.settings["g4f_settings"].demo_mode = True
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    response = await raw_fetch(f"{V2}/conversation", "POST", body=body)
+    assert response.code == 404 and "Local has no model 'gpt-4o'" in error_message(response)
+
+
+def test_query_booleans_parse_properly() -> None:
+    from g4f_jupyter.errors import BadRequestError
+    from g4f_jupyter.service.query import bool_or_text, parse_bool
+
+    assert [parse_bool(v) for v in ("false", "0", "no", "off", "FALSE")] == [False] * 5
+    assert [parse_bool(v) for v in ("true", "1", "yes", "on", "True")] == [True] * 5
+    assert parse_bool(None, True) is True and parse_bool("", True) is True
+    with pytest.raises(BadRequestError):
+        parse_bool("maybe")
+    assert (bool_or_text("off"), bool_or_text("1"), bool_or_text("python")) == (False, True, "python")

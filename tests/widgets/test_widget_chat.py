@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from g4f_jupyter.core.events import Content, Event, Media, Reasoning
+from g4f_jupyter.core.provider import Provider
 from g4f_jupyter.widgets import ChatWidget
 
 
@@ -149,3 +154,40 @@ async def test_attached_bucket_goes_out_as_a_bucket_part() -> None:
     with pytest.raises(Exception, match="invalid bucket id"):
         chat.attach_bucket("../etc")
     assert chat.bucket_id == "notes-1"
+
+
+class ThinkingProvider(Provider):
+    """A catalog provider (plugged in as ``module:Class``) whose answers carry reasoning and an image."""
+
+    async def create_async_generator(self, model: str, messages: list, **kwargs: Any) -> AsyncIterator[Event]:
+        yield Reasoning(token="First I weigh the options. ")
+        yield Reasoning(token="Then I pick one.")
+        yield Content("**Blue** is the answer.")
+        yield Media(urls=("/media/sky.png",), alt="sky")
+
+
+@pytest.mark.asyncio
+async def test_reasoning_is_collapsed_and_media_rendered(user_providers_dir: Path) -> None:
+    (user_providers_dir / "Thinker.toml").write_text(
+        'name = "Thinker"\ndriver = "test_widget_chat:ThinkingProvider"\nmodels = ["think-1"]\n', "utf-8"
+    )
+    chat = ChatWidget(provider="Thinker")
+    assert chat.model_select.value == "think-1"
+    await asyncio.wait_for(chat.send("Which colour?"), 10)
+    answer = chat.transcript.children[-1]
+    assert answer.reasoning_box.layout.display is None and answer.reasoning_box.selected_index is None  # shown, collapsed
+    assert answer.reasoning_box.titles == ("Reasoning",)
+    assert answer.reasoning.outputs[0]["data"]["text/markdown"] == "First I weigh the options. Then I pick one."
+    body = answer.body.outputs[0]["data"]["text/markdown"]
+    assert body.startswith("**Blue** is the answer.") and "[![sky](/media/sky.png)](/media/sky.png)" in body
+    item = chat.conversation["items"][-1]
+    assert item["reasoning"] == {"text": "First I weigh the options. Then I pick one."}
+    assert item["usage"]["estimated"] is True  # the runner estimated it: the provider sent none
+
+
+@pytest.mark.asyncio
+async def test_unknown_model_is_reported_inline() -> None:
+    chat = ChatWidget(model="no-such-model")
+    await asyncio.wait_for(chat.send("hi"), 10)
+    footer = chat.transcript.children[-1].footer.value
+    assert "g4f-error" in footer and "no-such-model" in footer and "SmolLM2-135M-Instruct" in footer

@@ -21,7 +21,7 @@ from ...core.runner import estimate_tokens, message_text
 from ...errors import G4FError
 from .ingest import Progress, ingest
 from .retrieval import Chunk, bucket_index
-from .store import AUDIO_EXTENSIONS, Bucket, clean_filename, existing_bucket, extension
+from .store import AUDIO_EXTENSIONS, Bucket, existing_bucket, extension, media_path
 
 __all__ = ["ground_messages", "DEFAULT_BUDGET_TOKENS"]
 
@@ -99,14 +99,15 @@ async def _bucket_text(bucket_id: str, question: str, budget: int) -> tuple[str,
     picked: list[int] = []
     used = 0
     for number in ranked:
-        cost = estimate_tokens(index.chunks[number].text) + 8
+        cost = estimate_tokens(index.chunks[number].text) + 8  # + the fence and file name
         if used + cost > budget:
             continue
         picked.append(number)
         used += cost
     if not picked:  # a budget smaller than one chunk still gets the best one, cut to fit
         best = index.chunks[ranked[0]]
-        return _fenced([Chunk(best.file, best.text[: budget * 4])]), [*logs, f"bucket {bucket.id}: part of 1 of {len(index.chunks)} chunks ({best.file}) {how}"]
+        line = f"bucket {bucket.id}: part of 1 of {len(index.chunks)} chunks ({best.file}) {how}"
+        return _fenced([Chunk(best.file, best.text[: budget * 4])]), [*logs, line]
     chunks = [index.chunks[i] for i in sorted(picked)]
     files = ", ".join(dict.fromkeys(c.file for c in chunks))
     line = f"bucket {bucket.id}: {len(chunks)} of {len(index.chunks)} chunks ({files}) {how}"
@@ -114,21 +115,19 @@ async def _bucket_text(bucket_id: str, question: str, budget: int) -> tuple[str,
 
 
 def _media_part(part: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
-    bucket_id = part["bucket_id"]
+    """A bucket media file as an ``image_url`` (or ``input_audio``) part with its bytes inline."""
+    bucket_id, name = part["bucket_id"], part.get("name")
     try:
-        bucket = existing_bucket(bucket_id)
-        path = bucket.media / clean_filename(str(part.get("name", "")))
+        path = media_path(bucket_id, name)
     except G4FError as exc:
-        return None, f"bucket {bucket_id[:40]}: {exc}; media skipped"
-    if not path.is_file():
-        return None, f"bucket {bucket.id}: media {path.name} not found; skipped"
+        return None, f"bucket {bucket_id[:40]}: {exc}; skipped"
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     if extension(path.name) in AUDIO_EXTENSIONS:
         part_out = {"type": "input_audio", "input_audio": {"data": data, "format": extension(path.name)}}
     else:
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         part_out = {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
-    return part_out, f"bucket {bucket.id}: media {path.name} attached"
+    return part_out, f"bucket {bucket_id}: media {path.name} attached"
 
 
 def _last_mentions(messages: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:

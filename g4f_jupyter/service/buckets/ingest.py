@@ -123,8 +123,11 @@ class _CacheWriter:
                 shutil.copyfileobj(old, self.file)
             self.offset = self.file.tell()
 
-    def write(self, text: str) -> None:
-        self.offset += self.file.write(text.encode("utf-8"))
+    def write(self, text: str) -> int:
+        """Append ``text``; returns its size in bytes."""
+        written = self.file.write(text.encode("utf-8"))
+        self.offset += written
+        return written
 
     def begin(self) -> None:
         self.start = self.offset
@@ -151,8 +154,8 @@ class _Meter:
         self.size = 0
         self.reported = 0
 
-    def add(self, text: str) -> bool:
-        self.size += len(text.encode("utf-8"))
+    def add(self, nbytes: int) -> bool:
+        self.size += nbytes
         return self.size - self.reported >= LOAD_EVERY
 
     def load(self) -> Progress:
@@ -178,8 +181,28 @@ async def _steps(gen: Iterator[Any]) -> AsyncIterator[Any]:
 
 
 async def _read_source(bucket: Bucket, name: str, writer: _CacheWriter, meter: _Meter) -> AsyncIterator[TextChunk | Progress]:
-    """One uploaded source, wrapped per file as era A does: a fenced block named after it."""
+    """One uploaded source, wrapped per file as era A does: a fenced block named after it.
+
+    Small pieces are gathered into chunks of about READ_BLOCK characters; a large piece
+    (a whole DOCX) goes out in slices of at most LOAD_EVERY, each followed by its progress.
+    """
     buffer: list[str] = []
+    buffered = 0  # bytes in buffer
+
+    def take() -> Iterator[TextChunk | Progress]:
+        nonlocal buffer, buffered
+        text, nbytes, buffer, buffered = "".join(buffer), buffered, [], 0
+        if len(text) <= LOAD_EVERY:
+            yield TextChunk(text)
+            if meter.add(nbytes):
+                yield meter.load()
+            return
+        for start in range(0, len(text), LOAD_EVERY):
+            piece = text[start : start + LOAD_EVERY]
+            yield TextChunk(piece)
+            meter.add(len(piece.encode("utf-8")))
+            yield meter.load()
+
     async with contextlib.aclosing(_steps(_source_steps(bucket, name))) as steps:
         async for step in steps:
             kind = step[0]
@@ -192,20 +215,18 @@ async def _read_source(bucket: Bucket, name: str, writer: _CacheWriter, meter: _
             text = {"begin": f"```{step[1]}\n", "end": "\n```\n\n"}.get(kind, step[1])
             if kind == "begin":
                 writer.begin()
-            writer.write(text)
+            buffered += writer.write(text)
             if kind == "end":
                 writer.end(step[1])
             buffer.append(text)
-            if sum(map(len, buffer)) >= READ_BLOCK:
-                chunk, buffer = "".join(buffer), []
-                yield TextChunk(chunk)
-                if meter.add(chunk):
-                    yield meter.load()
+            if buffered >= READ_BLOCK:
+                for item in take():
+                    yield item
     if buffer:
-        chunk = "".join(buffer)
-        yield TextChunk(chunk)
-        meter.add(chunk)
-    yield meter.load()
+        for item in take():
+            yield item
+    if meter.reported != meter.size:
+        yield meter.load()
 
 
 async def _read_pending(bucket: Bucket, pending: list[str], writer: _CacheWriter, meter: _Meter) -> AsyncIterator[TextChunk | Progress]:
@@ -261,7 +282,7 @@ async def _read(bucket: Bucket, delete_files: bool, allow_private: bool) -> Asyn
     if bucket.cache.is_file():
         async for block in _steps(_replay(bucket)):
             yield TextChunk(block)
-            meter.add(block)
+            meter.add(len(block.encode("utf-8")))
             yield meter.load()
     if pending:
         writer = await asyncio.to_thread(_CacheWriter, bucket)

@@ -1,0 +1,107 @@
+"""Kernel responsiveness while a chat answer streams on the kernel's own loop.
+
+Starts a real kernel, keeps a ChatWidget streaming answers from the embedded model (a task
+on the kernel loop), and measures round trips of (a) execute requests (``1+1``) and (b)
+widget comm messages (a Textarea state update from the client, echoed back by
+ipywidgets). Prints p50/p99/max per kind, idle and while streaming. Goal: p99 < 50 ms.
+
+    .venv/bin/python benchmarks/bench_kernel.py [--samples 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+
+SETUP = """
+import asyncio
+from g4f_jupyter.widgets import ChatWidget
+w = ChatWidget(max_tokens=256)
+async def _keep_streaming():
+    while True:
+        await w.send("Write a long story about a lighthouse keeper and her cat.")
+"""
+
+
+async def execute(kc: Any, code: str, **expressions: str) -> dict[str, str]:
+    msg_id = kc.execute(code, user_expressions=expressions)
+    while True:
+        reply = await kc.get_shell_msg(timeout=60)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    content = reply["content"]
+    if content["status"] != "ok":
+        raise RuntimeError(content)
+    return {k: v["data"]["text/plain"] for k, v in content["user_expressions"].items()}
+
+
+async def comm_round_trip(kc: Any, comm_id: str, value: str) -> float:
+    """Send a widget update as a browser would and wait for ipywidgets' echo of it."""
+    started = time.perf_counter()
+    kc.shell_channel.send(
+        kc.session.msg("comm_msg", {"comm_id": comm_id, "data": {"method": "update", "state": {"value": value}, "buffer_paths": []}})
+    )
+    while True:
+        msg = await kc.get_iopub_msg(timeout=10)
+        data = msg["content"].get("data", {}) if msg["msg_type"] == "comm_msg" else {}
+        if msg["content"].get("comm_id") == comm_id and data.get("method") == "echo_update" and data["state"].get("value") == value:
+            return time.perf_counter() - started
+
+
+async def measure(kc: Any, comm_id: str, samples: int) -> tuple[list[float], list[float], int]:
+    executes, comms, streaming = [], [], 0
+    for i in range(samples):
+        started = time.perf_counter()
+        result = await execute(kc, "1 + 1", busy="w.streaming")
+        executes.append(time.perf_counter() - started)
+        streaming += result["busy"] == "True"
+        comms.append(await comm_round_trip(kc, comm_id, f"sample {i}"))
+        await asyncio.sleep(0.02)
+    return executes, comms, streaming
+
+
+def report(label: str, values: list[float]) -> str:
+    ms = sorted(v * 1000 for v in values)
+    p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
+    return f"{label:34} n={len(ms):3}  p50={statistics.median(ms):6.1f} ms  p99={p99:6.1f} ms  max={ms[-1]:6.1f} ms"
+
+
+async def main(samples: int) -> None:
+    env = dict(os.environ)
+    env.setdefault("G4F_JUPYTER_DATA_DIR", tempfile.mkdtemp(prefix="g4f-bench-"))
+    km = AsyncKernelManager(kernel_name="python3")
+    await km.start_kernel(env=env)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=60)
+        comm_id = (await execute(kc, SETUP, cid="w.input.comm.comm_id"))["cid"].strip("'")
+        await execute(kc, "await w.send('Say ok.')")  # load the model before measuring
+        idle_exec, idle_comm, _ = await measure(kc, comm_id, samples)
+        await execute(kc, "keep = asyncio.ensure_future(_keep_streaming())")
+        while (await execute(kc, "", n="len(w.last_answer)"))["n"] == "0":
+            await asyncio.sleep(0.05)
+        busy_exec, busy_comm, streaming = await measure(kc, comm_id, samples)
+        answers = (await execute(kc, "keep.cancel(); w.stop()", n="len(w.messages) // 2"))["n"]
+        print(report("execute 1+1, idle", idle_exec))
+        print(report("widget comm echo, idle", idle_comm))
+        print(report("execute 1+1, while streaming", busy_exec))
+        print(report("widget comm echo, while streaming", busy_comm))
+        print(f"an answer was streaming at {streaming}/{samples} execute samples; {answers} answers finished meanwhile")
+        print(f"goal p99 < 50 ms while streaming: {'met' if max(sorted(busy_exec)[round(0.99 * (samples - 1))], sorted(busy_comm)[round(0.99 * (samples - 1))]) < 0.05 else 'NOT met'}")
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=60)
+    asyncio.run(main(parser.parse_args().samples))

@@ -1,0 +1,126 @@
+"""The chat notebook in real JupyterLab in headless Chromium: run it, ask in the widget, see the answer."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "chat.ipynb"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A JupyterLab server on a free port, serving a copy of notebooks/chat.ipynb; (url, token)."""
+    root = tmp_path / "nb"
+    root.mkdir()
+    shutil.copy(NOTEBOOK, root / "chat.ipynb")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {
+        **os.environ,  # G4F_JUPYTER_DATA_DIR / _PROVIDERS_DIR: this test's sandbox
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "lab-workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+    }
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
+        f"--ServerApp.token={token}", f"--notebook-dir={root}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None",
+    ]
+    log = (tmp_path / "lab.log").open("wb")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, (tmp_path / "lab.log").read_text()
+            try:
+                if httpx.get(f"{url}/api/status", params={"token": token}, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "JupyterLab did not start"
+            time.sleep(0.3)
+        yield url, token
+    finally:
+        try:  # shut the kernels down through the API so none outlives the server
+            for kernel in httpx.get(f"{url}/api/kernels", params={"token": token}, timeout=5).json():
+                httpx.delete(f"{url}/api/kernels/{kernel['id']}", params={"token": token}, timeout=10)
+        except httpx.HTTPError:
+            pass
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+async def _start_kernel(page: Page) -> None:
+    """Accept JupyterLab's kernel dialog if it asks, then wait for the kernel to be idle."""
+    idle = page.get_by_role("button", name="Python 3 (ipykernel) | Idle")
+    select = page.locator(".jp-Dialog button", has_text="Select")
+    deadline = time.monotonic() + 90
+    while not await idle.count():
+        if await select.count():
+            await select.first.click()
+        assert time.monotonic() < deadline, "the kernel did not start"
+        await page.wait_for_timeout(250)
+
+
+@pytest.mark.asyncio
+async def test_chat_notebook_runs_in_jupyterlab_and_the_widget_answers_a_typed_question(lab: tuple[str, str], artifacts_dir: Path) -> None:
+    url, token = lab
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 1000})
+            await page.goto(f"{url}/lab/tree/chat.ipynb?token={token}", timeout=90_000)
+            await expect(page.locator(".jp-Notebook")).to_be_visible(timeout=90_000)
+            await _start_kernel(page)
+
+            await page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            await page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+            chat = page.locator(".g4f-chat")
+            await expect(chat).to_be_visible(timeout=90_000)
+            await expect(page.get_by_text("4 messages")).to_be_visible(timeout=120_000)  # the last cell ran
+            turns = chat.locator(".g4f-turn")
+            await expect(turns).to_have_count(4)  # the programmatic question + the stopped story
+
+            await chat.locator("textarea[placeholder^='Ask something']").fill("Name a fish that lives in the sea.")
+            await chat.locator("button", has_text="Send").click()
+            await expect(turns).to_have_count(6, timeout=30_000)
+            await expect(turns.nth(4)).to_contain_text("Name a fish that lives in the sea.")
+            answer = turns.nth(5)
+            await expect(answer.locator(".g4f-info", has_text="usage:")).to_be_visible(timeout=120_000)
+            rendered = answer.locator(".jp-RenderedMarkdown")
+            await expect(rendered).to_be_visible()
+            assert (await rendered.inner_text()).strip(), "the answer is rendered as Markdown"
+            await expect(answer).to_contain_text("SmolLM2-135M-Instruct")
+            news = page.locator(".jp-toast-button", has_text="No")
+            if await news.count():
+                await news.first.click()
+            await chat.locator("button", has_text="Send").scroll_into_view_if_needed()
+            await page.screenshot(path=str(artifacts_dir / "widget-chat-jupyterlab.png"), full_page=False)
+        finally:
+            await browser.close()
