@@ -1,4 +1,4 @@
-"""Real documents made with real writers (fpdf2, python-docx, openpyxl, odfpy, zipfile), and wire helpers."""
+"""Real documents made with real writers (fpdf2, python-docx, openpyxl, odfpy, zipfile), and the SSE reader."""
 
 from __future__ import annotations
 

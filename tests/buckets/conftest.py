@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import pytest
 from bucket_docs import multipart
-from tornado.httpclient import AsyncHTTPClient, HTTPResponse
+from tornado.httpclient import HTTPResponse
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
 
 
 @pytest.fixture
-def jp_asyncio_loop(_function_scoped_runner: Any) -> asyncio.AbstractEventLoop:
-    """Serve in the loop pytest-asyncio runs the test in (else every request times out)."""
-    return _function_scoped_runner.get_loop()
-
-
-@pytest.fixture
-def fetch(jp_serverapp: Any, http_server_client: Any, jp_http_port: int, jp_base_url: str, jp_auth_header: dict[str, str]) -> Fetch:
-    """Fetch ``<server><base_url><path>`` exactly as written (already URL-encoded), never raising for a status."""
-
-    async def _fetch(path: str, method: str = "GET", body: bytes | None = None, **kwargs: Any) -> HTTPResponse:
-        headers = {**jp_auth_header, **(kwargs.pop("headers", None) or {})}
-        if body is None and method in ("POST", "PUT"):
-            body = b""
-        return await AsyncHTTPClient().fetch(
-            f"http://127.0.0.1:{jp_http_port}{jp_base_url}{path}", method=method, body=body, headers=headers,
-            raise_error=False, follow_redirects=False, request_timeout=kwargs.pop("request_timeout", 60), **kwargs,
-        )
-
-    return _fetch
+def fetch(raw_fetch: Fetch) -> Fetch:
+    """The suite's ``raw_fetch``: ``<server><base_url><path>`` as written, never raising for a status."""
+    return raw_fetch
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def _documents() -> list[tuple[str, bytes]]:
         ("page.html", f"<html><head><script>var x=1;</script></head><body><p>{HTML_FACT}</p></body></html>".encode()),
         ("ledger.zip", make_zip({"books/ledger.txt": ZIP_FACT.encode()})),
         ("photo.png", b"\x89PNG\r\n\x1a\nnot-really"),
-        ("tool.exe", b"MZ\x90\x00"),
+        ("setup.exe", b"MZ\x90\x00"),
     ]
 
 
@@ -34,7 +34,7 @@ async def test_bucket_upload_sse_read_then_plain_replay(fetch, upload) -> None:
     assert answer["bucket_id"] == "docs1"
     assert answer["files"] == ["report.pdf", "recipe.docx", "page.html", "ledger.zip"]
     assert answer["media"] == ["photo.png"]
-    assert answer["rejected"] == [{"name": "tool.exe", "reason": "unsupported file type .exe"}]
+    assert answer["rejected"] == [{"name": "setup.exe", "reason": "unsupported file type .exe"}]
 
     sse = await fetch("backend-api/v2/files/docs1", headers={"Accept": "text/event-stream"})
     assert sse.headers["Content-Type"].startswith("text/event-stream")

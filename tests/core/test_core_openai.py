@@ -166,6 +166,24 @@ async def test_retry_without_stream_options(loopback: Any, user_providers_dir: P
 
 
 @pytest.mark.asyncio
+async def test_images_become_image_url_parts(loopback: Any, user_providers_dir: Path) -> None:
+    StrictServer.bodies.clear()
+    base = loopback(StrictServer)
+    (user_providers_dir / "strict.toml").write_text(f'name = "Strict"\ndriver = "openai"\napi_base = "{base}/v1"\nlive_models = true\n', "utf-8")
+    messages = [{"role": "user", "content": "first"}, {"role": "assistant", "content": "ok"}, {"role": "user", "content": "what is this?"}]
+    media = [(b"\x89PNG-bytes", "cat.png"), ("data:image/jpeg;base64,AAAA", "dog.jpg"), (b"%PDF", "doc.pdf")]
+    await _run(ChatRequest(messages, provider="Strict", model="m", media=media))
+    sent = StrictServer.bodies[-1]["messages"]
+    assert sent[:2] == messages[:2]
+    assert sent[2]["content"] == [
+        {"type": "text", "text": "what is this?"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORy1ieXRlcw=="}},
+        {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,AAAA"}},
+    ]
+    assert messages[2]["content"] == "what is this?"  # the caller's messages are not modified
+
+
+@pytest.mark.asyncio
 async def test_stream_usage_setting_skips_stream_options(loopback: Any, user_providers_dir: Path) -> None:
     StrictServer.bodies.clear()
     base = loopback(StrictServer)

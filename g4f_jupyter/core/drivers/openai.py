@@ -7,6 +7,7 @@ differ only in their TOML file.
 from __future__ import annotations
 
 import json
+import mimetypes
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from httpx_sse import aconnect_sse
 from ...errors import BadRequestError, ProviderHTTPError
 from ..events import Content, Event, Finish, Reasoning, Usage
 from ..provider import ChatMessage, Provider
+from .backend_api import data_uri
 from .http import async_client, raise_for_status
 
 __all__ = ["OpenAIProvider"]
@@ -55,7 +57,7 @@ class OpenAIProvider(Provider):
     async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncIterator[Event]:
         key = self.require_api_key(kwargs.get("api_key"))
         url = f"{self._base(kwargs.get('api_base'))}/chat/completions"
-        body: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
+        body: dict[str, Any] = {"model": model, "messages": _with_media(messages, kwargs.get("media")), "stream": True}
         body.update({k: kwargs[k] for k in _PASSTHROUGH if kwargs.get(k) is not None})
         stream_usage = bool(self.spec.settings.get("stream_usage", True))
         async with async_client(headers=self._headers(key)) as client:
@@ -80,6 +82,19 @@ class OpenAIProvider(Provider):
                     continue
                 for event in _events_of_chunk(json.loads(sse.data)):
                     yield event
+
+
+def _with_media(messages: list[ChatMessage], media: list[tuple[bytes | str, str]] | None) -> list[ChatMessage]:
+    """Attached images as ``image_url`` parts (data URIs) of the last user message, the OpenAI vision shape."""
+    images = [data_uri(data, name) for data, name in media or () if (mimetypes.guess_type(name)[0] or "").startswith("image/")]
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=None)
+    if not images or last_user is None:
+        return messages
+    message = messages[last_user]
+    content = message.get("content")
+    parts = list(content) if isinstance(content, list) else [{"type": "text", "text": str(content or "")}]
+    parts += [{"type": "image_url", "image_url": {"url": url}} for url in images]
+    return [*messages[:last_user], {**message, "content": parts}, *messages[last_user + 1 :]]
 
 
 def _events_of_chunk(chunk: dict[str, Any]) -> list[Event]:
