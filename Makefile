@@ -22,7 +22,8 @@ install: $(VENV)/.installed
 
 ## JupyterLab with the extension and the embedded model; prints the URL.
 run: $(VENV)/.installed
-	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks \
+	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 ## Debian's chromium (browser tests) and espeak-ng (speech), when missing.
 system-deps:

@@ -22,6 +22,7 @@ else:  # pragma: no cover
 
 from ..config import catalog_dir, user_providers_dir
 from ..errors import BadRequestError, ProviderNotFoundError
+from ..store.paths import safe_name
 from .provider import Provider, ProviderSpec
 
 __all__ = ["Registry", "get_registry", "load_spec", "DRIVERS"]
@@ -49,8 +50,10 @@ def load_spec(path: Path) -> ProviderSpec:
     driver = data.get("driver")
     if driver not in DRIVERS and not (isinstance(driver, str) and ":" in driver):
         raise BadRequestError(f"{path.name}: driver must be one of {sorted(DRIVERS)} or 'module:Class'")
-    if not isinstance(data["name"], str) or not data["name"].strip():
-        raise BadRequestError(f"{path.name}: name must be a non-empty string")
+    try:
+        safe_name(data["name"], "provider name")  # it names the provider's key file, so it must be a plain file name
+    except BadRequestError as exc:
+        raise BadRequestError(f"{path.name}: {exc} (use letters, digits, '.', '_', '+', '-')") from None
     for key in _TUPLE_FIELDS & set(data):
         if not isinstance(data[key], list) or not all(isinstance(m, str) for m in data[key]):
             raise BadRequestError(f"{path.name}: {key} must be a list of strings")

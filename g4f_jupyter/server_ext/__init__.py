@@ -32,3 +32,4 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     routes = route_table(settings.public_shares)
     web_app.add_handlers(".*$", [(url_path_join(base_url, path), handler) for path, handler in routes])
     serverapp.log.info("g4f_jupyter: %d routes under %s, data in %s", len(routes), base_url, data)
+    serverapp.log.info("g4f_jupyter: web chat at %s", url_path_join(base_url, "g4f/"))

@@ -130,7 +130,8 @@ class ChatWidget(widgets.VBox):
             self._say("An answer is still streaming: press Stop first.", "warning")
             return None
         self._say("")
-        self.input.value = ""
+        if text is None:
+            self.input.value = ""  # a programmatic send leaves the user's draft alone
         history = self.messages
         self._log.add({"role": "user", "content": prompt})
         self._show(Turn("You", prompt))

@@ -63,10 +63,12 @@ def test_broken_user_files_are_reported_and_hide_nothing(user_providers_dir: Pat
     _write(user_providers_dir, "keys.toml", 'name = "Keys"\ndriver = "openai"\nflavour = "x"\n')
     _write(user_providers_dir, "models.toml", 'name = "Models"\ndriver = "openai"\nmodels = 5\n')
     _write(user_providers_dir, "gone.toml", 'name = "Gone"\ndriver = "no_such_module_xyz:Driver"\n')
+    _write(user_providers_dir, "spaced.toml", 'name = "My Provider"\ndriver = "openai"\n')
     _write(user_providers_dir, "good.toml", 'name = "Good"\ndriver = "openai"\nmodels = ["g"]\n')
     registry = get_registry()
     text = "\n".join(registry.errors)
-    assert "bad.toml" in text and "keys.toml" in text and "flavour" in text and "models.toml" in text
+    assert "bad.toml" in text and "keys.toml" in text and "flavour" in text and "models.toml" in text and "spaced.toml" in text
+    assert "My Provider" not in registry.names
     assert "Good" in registry.names and "Local" in registry.names
     names = [p.name for p in registry.providers()]  # a driver that cannot load is skipped and reported
     assert "Good" in names and "Local" in names and "Gone" not in names

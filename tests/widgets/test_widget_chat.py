@@ -64,7 +64,9 @@ async def test_typed_question_streams_markdown_progressively_and_keeps_the_conve
 @pytest.mark.asyncio
 async def test_history_is_sent_with_the_next_question() -> None:
     chat = ChatWidget(max_tokens=16, system="Answer briefly.")
+    chat.input.value = "a draft"
     await chat.send("My name is Ada.")
+    assert chat.input.value == "a draft"  # sending from code leaves the typed draft alone
     first_stamp = chat.updated
     await chat.send("What is my name?")
     assert [m["role"] for m in chat.messages] == ["user", "assistant", "user", "assistant"]
