@@ -46,12 +46,18 @@ async def comm_round_trip(kc: Any, comm_id: str, value: str) -> float:
     """Send a widget update as a browser would and wait for ipywidgets' echo of it."""
     started = time.perf_counter()
     kc.shell_channel.send(
-        kc.session.msg("comm_msg", {"comm_id": comm_id, "data": {"method": "update", "state": {"value": value}, "buffer_paths": []}})
+        kc.session.msg(
+            "comm_msg", {"comm_id": comm_id, "data": {"method": "update", "state": {"value": value}, "buffer_paths": []}}
+        )
     )
     while True:
         msg = await kc.get_iopub_msg(timeout=10)
         data = msg["content"].get("data", {}) if msg["msg_type"] == "comm_msg" else {}
-        if msg["content"].get("comm_id") == comm_id and data.get("method") == "echo_update" and data["state"].get("value") == value:
+        if (
+            msg["content"].get("comm_id") == comm_id
+            and data.get("method") == "echo_update"
+            and data["state"].get("value") == value
+        ):
             return time.perf_counter() - started
 
 
@@ -95,7 +101,9 @@ async def main(samples: int) -> None:
         print(report("execute 1+1, while streaming", busy_exec))
         print(report("widget comm echo, while streaming", busy_comm))
         print(f"an answer was streaming at {streaming}/{samples} execute samples; {answers} answers finished meanwhile")
-        print(f"goal p99 < 50 ms while streaming: {'met' if max(sorted(busy_exec)[round(0.99 * (samples - 1))], sorted(busy_comm)[round(0.99 * (samples - 1))]) < 0.05 else 'NOT met'}")
+        print(
+            f"goal p99 < 50 ms while streaming: {'met' if max(sorted(busy_exec)[round(0.99 * (samples - 1))], sorted(busy_comm)[round(0.99 * (samples - 1))]) < 0.05 else 'NOT met'}"
+        )
     finally:
         kc.stop_channels()
         await km.shutdown_kernel(now=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from g4f_jupyter.core.drivers.local import _executor, load_model
-from g4f_jupyter.core.events import Content
+from g4f_jupyter.core.events import Content, Usage
 from g4f_jupyter.core.registry import get_registry
 from g4f_jupyter.core.runner import ChatRequest, run_chat
 
@@ -76,13 +76,16 @@ async def _ours(clock: _Clock, max_tokens: int, seed: int) -> tuple[Run, str]:
     start = time.perf_counter()
     first = last = 0.0
     parts: list[str] = []
+    tokens = 0
     async for event in run_chat(request):
         if isinstance(event, Content):
             last = time.perf_counter()
             first = first or last
             parts.append(event.content)
+        elif isinstance(event, Usage):
+            tokens = event.completion_tokens  # text events may carry several tokens; the first carries one
     inside_llama = clock.first_text - clock.called
-    return Run(first - start, len(parts), last - first, added=(first - start) - inside_llama), "".join(parts)
+    return Run(first - start, tokens, last - first, added=(first - start) - inside_llama), "".join(parts)
 
 
 def ours_run(loop: asyncio.AbstractEventLoop, clock: _Clock, max_tokens: int, seed: int) -> tuple[Run, str]:
@@ -127,9 +130,14 @@ def main() -> None:
     print(f"model {spec.default_model}: n_ctx={llm.n_ctx()} threads={llm.n_threads} max_tokens={args.max_tokens} "
           f"temperature=0 seed={args.seed}, median of {args.runs} interleaved runs")
     print(f"tokens per run: raw {[r.tokens for r in raws]}, ours {[r.tokens for r in ours]}; identical text: {same_text}")
+    print(f"tokens/s per run: raw {[round(r.tokens_per_second, 1) for r in raws]}, ours {[round(r.tokens_per_second, 1) for r in ours]}")
+    print(f"first token ms per run: raw {[round(r.first_token * 1000) for r in raws]}, ours {[round(r.first_token * 1000) for r in ours]}")
     print(f"{'metric':<22}{'raw llama.cpp':>15}{'g4f-jupyter':>15}{'ours vs raw':>15}  goal")
     print(f"{'tokens/s (decode)':<22}{raw_tps:>15.1f}{our_tps:>15.1f}{our_tps / raw_tps:>14.3f}x  >= 0.95x")
     print(f"{'first token (ms)':<22}{raw_ttft:>15.1f}{our_ttft:>15.1f}{our_ttft - raw_ttft:>+13.1f}ms  < +50 ms")
+    pair_ratio = statistics.median(o.tokens_per_second / r.tokens_per_second for r, o in zip(raws, ours) if r.tokens_per_second)
+    pair_delta = statistics.median(o.first_token - r.first_token for r, o in zip(raws, ours)) * 1000
+    print(f"paired (each run against its neighbour): tokens/s ratio {pair_ratio:.3f}x, first token {pair_delta:+.1f} ms")
     added = statistics.median(r.added for r in ours) * 1000
     print(f"first-token time spent outside llama.cpp in our runs (same-run measure, machine noise removed): {added:.1f} ms")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["ChatWidget", "BucketUploadWidget", "ShareWidget"]
+__all__ = ["BucketUploadWidget", "ChatWidget", "ShareWidget"]
 
 _WHERE = {"ChatWidget": ".chat", "BucketUploadWidget": ".upload", "ShareWidget": ".share"}
 

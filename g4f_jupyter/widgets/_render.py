@@ -6,7 +6,7 @@ import html
 import time
 from typing import Any
 
-__all__ = ["markdown_outputs", "note_html", "human_size", "now_ms"]
+__all__ = ["human_size", "markdown_outputs", "note_html", "now_ms"]
 
 _COLORS = {"error": "#b00020", "warning": "#8a5300", "info": "#555"}
 

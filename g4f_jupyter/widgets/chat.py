@@ -76,16 +76,19 @@ class ChatWidget(widgets.VBox):
         self.task: asyncio.Task[None] | None = None
         self.bucket_id: str | None = None
         self._log = ConversationLog()
-        super().__init__([
-            widgets.HBox([self.provider_select, self.model_select]),
-            self.key_warning,
-            self.system,
-            self.transcript,
-            self.input,
-            widgets.HBox([self.send_button, self.stop_button, self.new_button]),
-            self.status,
-            self.bucket_line,
-        ])
+        self._shown_in_cell: int | None = None
+        super().__init__(
+            [
+                widgets.HBox([self.provider_select, self.model_select]),
+                self.key_warning,
+                self.system,
+                self.transcript,
+                self.input,
+                widgets.HBox([self.send_button, self.stop_button, self.new_button]),
+                self.status,
+                self.bucket_line,
+            ]
+        )
         self.add_class("g4f-chat")
         self.provider_select.observe(self._on_provider, names="value")
         self._on_provider()
@@ -96,6 +99,18 @@ class ChatWidget(widgets.VBox):
         self.send_button.on_click(lambda _: self.send())
         self.stop_button.on_click(lambda _: self.stop())
         self.new_button.on_click(lambda _: self.new_chat())
+
+    def _ipython_display_(self) -> None:
+        """One view per cell: ``g4f_jupyter.chat()`` displays the widget and returns it, and the
+        returned value must not show a second copy when the call ends the cell."""
+        from IPython import get_ipython
+        from IPython.display import display
+
+        cell = getattr(get_ipython(), "execution_count", None)
+        if cell is not None and cell == self._shown_in_cell:
+            return
+        self._shown_in_cell = cell
+        display(self._repr_mimebundle_(), raw=True)
 
     # -- state other code reads -------------------------------------------------------
     @property

@@ -27,7 +27,9 @@ __all__ = ["ShareWidget"]
 class ShareWidget(widgets.VBox):
     """Share ``chat``'s conversation; ``share()`` saves it and returns the share id."""
 
-    def __init__(self, chat: ChatWidget, share_id: str | None = None, base_url: str | None = None, public: bool | None = None) -> None:
+    def __init__(
+        self, chat: ChatWidget, share_id: str | None = None, base_url: str | None = None, public: bool | None = None
+    ) -> None:
         self.chat = chat
         self.share_id = safe_name(share_id, "share id") if share_id else uuid.uuid4().hex
         self.base_url = base_url

@@ -46,14 +46,16 @@ class BucketUploadWidget(widgets.VBox):
         self.thumbnails = widgets.HBox()
         self.delete_button = widgets.Button(description="Delete bucket", icon="trash", button_style="danger")
         self.status = widgets.HTML()
-        super().__init__([
-            widgets.HBox([self.picker, self.delete_button]),
-            self.progress,
-            self.files,
-            self.thumbnails,
-            self.rejected,
-            self.status,
-        ])
+        super().__init__(
+            [
+                widgets.HBox([self.picker, self.delete_button]),
+                self.progress,
+                self.files,
+                self.thumbnails,
+                self.rejected,
+                self.status,
+            ]
+        )
         self.add_class("g4f-bucket-upload")
         self.picker.observe(self._on_pick, names="value")
         self.delete_button.on_click(lambda _: self.delete())
@@ -99,7 +101,7 @@ class BucketUploadWidget(widgets.VBox):
         self.result = result
         info = await asyncio.to_thread(bucket_info, self.bucket_id) if result.get("files") or result.get("media") else {}
         sizes = {entry["name"]: int(entry["size"]) for entry in (*info.get("files", ()), *info.get("media", ()))}
-        await asyncio.to_thread(self._show_files, result, sizes)
+        self._show_files(result, sizes, await asyncio.to_thread(self._read_thumbnails, result))
         if not result.get("files") and not result.get("media"):
             self.status.value = note_html("No file could be added to the bucket.", "warning")
             self.progress.bar_style = "warning"
@@ -107,31 +109,36 @@ class BucketUploadWidget(widgets.VBox):
         await self._read(sum(sizes.get(name, 0) for name in result.get("files", ())) or 1)
 
     async def _read(self, total: int) -> None:
-        """Drive the progress bar from the bucket's own progress events."""
+        """Drive the progress bar from the bucket's own progress events.
+
+        A per-file error is listed and reading goes on; only an error without a final
+        ``done`` means the read failed.
+        """
         self.status.value = note_html("Reading…")
+        problems: list[str] = []
+        done: int | None = None
         try:
             async for item in ingest(self.bucket_id):
-                if not isinstance(item, Progress):
-                    continue
-                data = item.data
+                data = item.data if isinstance(item, Progress) else {}
                 if "error" in data:
-                    message = (data["error"] or {}).get("message", "reading failed")
-                    self.status.value = note_html(f"Reading failed: {message}", "error")
-                    self.progress.bar_style = "danger"
-                    return
-                if data.get("action") == "load":
+                    problems.append(str((data["error"] or {}).get("message", "reading failed")))
+                elif data.get("action") == "load":
                     self.progress.value = min(99.0, 100.0 * int(data.get("size", 0)) / total)
                 elif data.get("action") == "done":
-                    self.progress.value, self.progress.bar_style = 100.0, "success"
-                    self.status.value = note_html(f"Ready: {human_size(int(data.get('size', 0)))} of text in bucket {self.bucket_id}.")
+                    done = int(data.get("size", 0))
         except G4FError as exc:
-            self.status.value = note_html(f"Reading failed: {exc}", "error")
+            problems.append(str(exc))
+        self.rejected.value += "".join(note_html(f"Could not read {problem}", "warning") for problem in problems)
+        if done is None:
+            self.status.value = note_html(f"Reading failed: {problems[-1] if problems else 'no result'}", "error")
             self.progress.bar_style = "danger"
             return
-        if self.chat is not None and self.progress.value == 100.0:
+        self.progress.value, self.progress.bar_style = 100.0, "success"
+        self.status.value = note_html(f"Ready: {human_size(done)} of text in bucket {self.bucket_id}.")
+        if self.chat is not None:
             self.chat.attach_bucket(self.bucket_id)
 
-    def _show_files(self, result: dict[str, Any], sizes: dict[str, int]) -> None:
+    def _show_files(self, result: dict[str, Any], sizes: dict[str, int], thumbnails: list[tuple[bytes, str]]) -> None:
         media = [_media_name(m) for m in result.get("media", ())]
         rows = [(name, "text") for name in result.get("files", ())] + [(name, "media") for name in media]
         self.files.value = "".join(
@@ -140,10 +147,13 @@ class BucketUploadWidget(widgets.VBox):
         self.rejected.value = "".join(
             note_html(f"{r.get('name', '?')}: {r.get('reason', 'rejected')}", "warning") for r in result.get("rejected", ())
         )
+        self.thumbnails.children = tuple(widgets.Image(value=data, format=kind, width=96) for data, kind in thumbnails)
+
+    def _read_thumbnails(self, result: dict[str, Any]) -> list[tuple[bytes, str]]:
+        """The uploaded images' bytes and formats (file reads, so off the kernel loop)."""
         images = []
-        for name in media:
+        for name in (_media_name(m) for m in result.get("media", ())):
             kind = _IMAGE_TYPES.get(name.rsplit(".", 1)[-1].lower())
             if kind:
-                data = media_path(self.bucket_id, name).read_bytes()
-                images.append(widgets.Image(value=data, format=kind, width=96))
-        self.thumbnails.children = tuple(images)
+                images.append((media_path(self.bucket_id, name).read_bytes(), kind))
+        return images

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -19,7 +18,9 @@ def run(name: str, tmp_path: Path, **env: str) -> list[str]:
     """Execute ``notebooks/<name>.ipynb`` in a fresh kernel on the test's data dirs; the text of each code cell's outputs."""
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     kernel_env = {**os.environ, **env}  # G4F_JUPYTER_DATA_DIR / _PROVIDERS_DIR: this test's sandbox
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute(env=kernel_env)
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute(
+        env=kernel_env
+    )
     return [_text(cell) for cell in nb.cells if cell.cell_type == "code"]
 
 
@@ -63,7 +64,7 @@ def test_chat(tmp_path: Path) -> None:
 
 
 def test_buckets(tmp_path: Path, g4f_data_dir: Path) -> None:
-    document, widgets, upload, answer, delete = run("buckets", tmp_path)
+    _document, widgets, upload, answer, delete = run("buckets", tmp_path)
     assert '"model_id"' in widgets and widgets.count("model_id") == 2  # chat + upload widgets
     assert "read: 100.0 %" in upload
     assert "files: ['lighthouse.txt']" in upload
@@ -75,7 +76,7 @@ def test_buckets(tmp_path: Path, g4f_data_dir: Path) -> None:
 
 
 def test_sharing(tmp_path: Path, g4f_data_dir: Path) -> None:
-    chat, share, qr, loaded, followed = run("sharing", tmp_path, G4F_SHARE_URL="http://share.test/lab/")
+    _chat, share, qr, loaded, followed = run("sharing", tmp_path, G4F_SHARE_URL="http://share.test/lab/")
     match = re.search(r"link: http://share\.test/lab/g4f/chat/([0-9a-f]{32})", share)
     assert match, share
     assert "[text/html] <svg" in qr and "Shared chat" in qr
@@ -86,7 +87,7 @@ def test_sharing(tmp_path: Path, g4f_data_dir: Path) -> None:
 
 
 def test_providers(tmp_path: Path, user_providers_dir: Path) -> None:
-    wrote, listing, error, still = run("providers", tmp_path)
+    _wrote, listing, error, still = run("providers", tmp_path)
     assert (user_providers_dir / "MyServer.toml").is_file()
     assert re.search(r"MyServer\s+My OpenAI-compatible server\s+my-model", listing)
     assert re.search(r"Local\s+Local \(embedded SmolLM2\)", listing)

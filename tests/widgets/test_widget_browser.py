@@ -18,7 +18,14 @@ from playwright.async_api import Page, async_playwright, expect
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "chat.ipynb"
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _free_port() -> int:
@@ -41,9 +48,18 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
     }
     command = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
-        f"--ServerApp.token={token}", f"--notebook-dir={root}",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--allow-root",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--ServerApp.token={token}",
+        f"--notebook-dir={root}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.news_url=None",
     ]
     log = (tmp_path / "lab.log").open("wb")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -88,7 +104,9 @@ async def _start_kernel(page: Page) -> None:
 
 
 @pytest.mark.asyncio
-async def test_chat_notebook_runs_in_jupyterlab_and_the_widget_answers_a_typed_question(lab: tuple[str, str], artifacts_dir: Path) -> None:
+async def test_chat_notebook_runs_in_jupyterlab_and_the_widget_answers_a_typed_question(
+    lab: tuple[str, str], artifacts_dir: Path
+) -> None:
     url, token = lab
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -120,6 +138,7 @@ async def test_chat_notebook_runs_in_jupyterlab_and_the_widget_answers_a_typed_q
             news = page.locator(".jp-toast-button", has_text="No")
             if await news.count():
                 await news.first.click()
+                await expect(page.locator(".Toastify__toast")).to_have_count(0, timeout=10_000)
             await chat.locator("button", has_text="Send").scroll_into_view_if_needed()
             await page.screenshot(path=str(artifacts_dir / "widget-chat-jupyterlab.png"), full_page=False)
         finally:

@@ -17,7 +17,9 @@ from g4f_jupyter.widgets import ChatWidget
 def _texts(turn) -> list[str]:
     """Record every Markdown text the turn's body shows, as the frontend would receive it."""
     seen: list[str] = []
-    turn.body.observe(lambda change: seen.append(change["new"][0]["data"]["text/markdown"] if change["new"] else ""), names="outputs")
+    turn.body.observe(
+        lambda change: seen.append(change["new"][0]["data"]["text/markdown"] if change["new"] else ""), names="outputs"
+    )
     return seen
 
 
@@ -113,7 +115,7 @@ async def test_empty_prompt_shows_a_message_and_sends_nothing() -> None:
 async def test_provider_without_key_names_the_variable_and_breaks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GROQ_API_KEY", raising=False)
     chat = ChatWidget(max_tokens=8)
-    labels = dict((value, label) for label, value in chat.provider_select.options)
+    labels = {value: label for label, value in chat.provider_select.options}
     assert "GROQ_API_KEY" in labels["Groq"] and "GROQ_API_KEY" not in labels["Local"]
     chat.provider_select.value = "Groq"
     assert "GROQ_API_KEY" in chat.key_warning.value

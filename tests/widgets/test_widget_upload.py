@@ -62,9 +62,9 @@ async def test_picked_files_are_read_with_progress_listed_and_ground_the_chat() 
 @pytest.mark.asyncio
 async def test_only_rejected_files_show_reasons_and_nothing_is_read() -> None:
     upload = BucketUploadWidget()
-    upload.picker.value = _picked(("tool.exe", "application/octet-stream", b"MZ"), ("archive.rar", "application/x-rar", b"Rar!"))
+    upload.picker.value = _picked(("installer.exe", "application/octet-stream", b"MZ"), ("archive.rar", "application/x-rar", b"Rar!"))
     await asyncio.wait_for(upload.task, 30)
-    assert "tool.exe" in upload.rejected.value and "archive.rar" in upload.rejected.value
+    assert "installer.exe" in upload.rejected.value and "archive.rar" in upload.rejected.value
     assert "No file could be added" in upload.status.value
     assert upload.progress.value == 0
     with pytest.raises(NotFoundError):
@@ -99,3 +99,16 @@ async def test_delete_button_removes_the_bucket() -> None:
 def test_bad_bucket_id_is_refused() -> None:
     with pytest.raises(Exception, match="invalid bucket id"):
         BucketUploadWidget(bucket_id="../../etc")
+
+
+@pytest.mark.asyncio
+async def test_a_file_that_cannot_be_read_is_listed_and_the_others_are_read() -> None:
+    upload = BucketUploadWidget()
+    task = upload.upload([("broken.pdf", b"this is not a PDF"), ("fine.txt", FACT.encode())])
+    await asyncio.wait_for(task, 30)
+    assert "Could not read broken.pdf" in upload.rejected.value
+    assert upload.progress.value == 100.0 and "Ready" in upload.status.value
+    grounded, _ = await ground_messages(
+        [{"role": "user", "content": [{"bucket_id": upload.bucket_id, "url": "/x"}, {"type": "text", "text": "keeper?"}]}]
+    )
+    assert FACT in str(grounded[-1]["content"])

