@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import MissingAuthError
 from .events import Event
 
-__all__ = ["ProviderSpec", "ProviderModelMixin", "AsyncGeneratorProvider", "Provider", "ChatMessage"]
+__all__ = ["AsyncGeneratorProvider", "ChatMessage", "Provider", "ProviderModelMixin", "ProviderSpec"]
 
 ChatMessage = dict[str, Any]
 

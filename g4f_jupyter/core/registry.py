@@ -25,7 +25,7 @@ from ..errors import BadRequestError, ProviderNotFoundError
 from ..store.paths import safe_name
 from .provider import Provider, ProviderSpec
 
-__all__ = ["Registry", "get_registry", "load_spec", "DRIVERS"]
+__all__ = ["DRIVERS", "Registry", "get_registry", "load_spec"]
 
 DRIVERS: dict[str, str] = {
     "local": "g4f_jupyter.core.drivers.local:LocalProvider",

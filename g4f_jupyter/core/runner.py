@@ -30,7 +30,7 @@ from .events import (
 from .provider import ChatMessage, Provider
 from .registry import Registry, get_registry
 
-__all__ = ["ChatRequest", "Candidate", "plan_chat", "run_chat", "estimate_tokens", "message_text"]
+__all__ = ["Candidate", "ChatRequest", "estimate_tokens", "message_text", "plan_chat", "run_chat"]
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ async def run_chat(
             answered = candidate
             failure = None
             break
-        except Exception as exc:  # noqa: BLE001 - a provider failure becomes an event, never a crash
+        except Exception as exc:
             log.debug("provider %s failed", provider.name, exc_info=True)
             if started:
                 yield _error_event(exc)

@@ -14,7 +14,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TypeVar
 
-__all__ = ["iterate_sync", "background_loop"]
+__all__ = ["background_loop", "iterate_sync"]
 
 T = TypeVar("T")
 _END = object()

@@ -5,15 +5,31 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
-from g4f_jupyter.core.events import Auth, Content, Error, Event, Finish, Log, Parameters, ProviderInfo, Reasoning, Usage
+from g4f_jupyter.core.events import (
+    Auth,
+    Content,
+    Error,
+    Event,
+    Finish,
+    Log,
+    Parameters,
+    ProviderInfo,
+    Reasoning,
+    Usage,
+)
 from g4f_jupyter.core.provider import ChatMessage, Provider
 from g4f_jupyter.core.registry import get_registry
 from g4f_jupyter.core.runner import ChatRequest, plan_chat, run_chat
-from g4f_jupyter.errors import MissingAuthError, ModelNotFoundError, ProviderHTTPError, ProviderNotFoundError
+from g4f_jupyter.errors import (
+    MissingAuthError,
+    ModelNotFoundError,
+    ProviderHTTPError,
+    ProviderNotFoundError,
+)
 
 MESSAGES = [{"role": "user", "content": "hello there"}]
 
@@ -21,7 +37,7 @@ MESSAGES = [{"role": "user", "content": "hello there"}]
 class Scripted(Provider):
     """Plays ``settings.script``: text chunks, then optionally raises ``settings.fail``."""
 
-    calls: list[tuple[str, str, dict[str, Any]]] = []
+    calls: ClassVar[list[tuple[str, str, dict[str, Any]]]] = []
 
     def parameters(self) -> dict[str, Any] | None:
         return self.spec.settings.get("parameters")

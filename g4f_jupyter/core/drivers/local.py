@@ -23,7 +23,7 @@ from ...errors import NotSupportedError
 from ..events import Content, Event, Finish, Usage
 from ..provider import ChatMessage, Provider
 
-__all__ = ["LocalProvider", "model_path", "load_model"]
+__all__ = ["LocalProvider", "load_model", "model_path"]
 
 # Waking the asking loop costs a context switch that stalls llama.cpp's threads on a small
 # machine; tokens closer together than this are handed over as one text event.
