@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,21 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+Serve = Callable[[type[BaseHTTPRequestHandler]], str]
+
+# Debian's chromium, never a downloaded browser; flags that keep it off the network.
+CHROMIUM_OPTIONS: dict[str, Any] = {
+    "executable_path": "/usr/bin/chromium",
+    "args": [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ],
+}
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -100,3 +117,27 @@ def error_message() -> Callable[[HTTPResponse], str]:
         return json.loads(response.body)["error"]["message"]
 
     return message
+
+
+@pytest.fixture
+def chromium_options() -> dict[str, Any]:
+    """Keyword arguments for Playwright's ``chromium.launch``."""
+    return dict(CHROMIUM_OPTIONS)
+
+
+@pytest.fixture
+def loopback() -> Iterator[Serve]:
+    """Start ``handler`` on 127.0.0.1 (a free port) and return its base URL; stopped after the test."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def serve(handler: type[BaseHTTPRequestHandler]) -> str:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from bucket_docs import sse_events
 
 from g4f_jupyter.service.buckets import TextChunk, ingest, upload_files
-from g4f_jupyter.service.buckets.downloads import DownloadLimits, DownloadRefused, check_url, fetch
+from g4f_jupyter.service.buckets.downloads import (
+    DownloadLimits,
+    DownloadRefused,
+    check_url,
+    fetch,
+)
 from g4f_jupyter.store.layout import bucket_dir
 
 PAGES = {
@@ -45,13 +49,8 @@ class _Site(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def site(loopback: Callable[[type[BaseHTTPRequestHandler]], str]) -> str:
+    return loopback(_Site)
 
 
 def _closed_port() -> int:

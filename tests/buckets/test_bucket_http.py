@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from bucket_docs import make_docx, make_pdf, make_zip, sse_events
 
 from g4f_jupyter.store.layout import bucket_dir
-
-from bucket_docs import make_docx, make_pdf, make_zip, sse_events
 
 PDF_FACT = "The lighthouse keeper counted 412 gulls on Tuesday."
 DOCX_FACT = "Marigold tea must steep for exactly seven minutes."

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -181,13 +180,8 @@ class _Failing(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def failing_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def failing_server(loopback: Callable[[type[BaseHTTPRequestHandler]], str]) -> str:
+    return loopback(_Failing)
 
 
 def test_magic_provider_http_errors_show_status_and_message(ip: Any, user_providers_dir: Path, failing_server: str) -> None:

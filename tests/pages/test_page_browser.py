@@ -11,16 +11,6 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import BrowserContext, async_playwright, expect
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 # Records every length the answer bubble's text goes through while it streams.
 WATCH_ANSWER = """
 () => {
@@ -34,16 +24,10 @@ WATCH_ANSWER = """
 """
 
 
-@pytest.fixture
-def server_url(http_server: Any, jp_http_port: int, jp_base_url: str) -> str:
-    """The listening test server (``http_server`` serves ``jp_serverapp``), origin + base_url."""
-    return f"http://127.0.0.1:{jp_http_port}{jp_base_url}"
-
-
 @pytest_asyncio.fixture
-async def browser_context() -> AsyncIterator[BrowserContext]:
+async def browser_context(chromium_options: dict[str, Any]) -> AsyncIterator[BrowserContext]:
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = await pw.chromium.launch(**chromium_options)
         try:
             yield await browser.new_context(viewport={"width": 1200, "height": 760})
         finally:

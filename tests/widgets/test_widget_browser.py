@@ -11,21 +11,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "chat.ipynb"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _free_port() -> int:
@@ -105,11 +97,11 @@ async def _start_kernel(page: Page) -> None:
 
 @pytest.mark.asyncio
 async def test_chat_notebook_runs_in_jupyterlab_and_the_widget_answers_a_typed_question(
-    lab: tuple[str, str], artifacts_dir: Path
+    lab: tuple[str, str], artifacts_dir: Path, chromium_options: dict[str, Any]
 ) -> None:
     url, token = lab
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = await pw.chromium.launch(**chromium_options)
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 1000})
             await page.goto(f"{url}/lab/tree/chat.ipynb?token={token}", timeout=90_000)
