@@ -99,14 +99,35 @@ class ConversationHandler(_Handler):
         return body, [(f.body, f.filename) for f in uploads]
 
     async def _send(self, events: AsyncIterator[Event], fmt: str) -> None:
+        """Write each event as it comes; events that piled up meanwhile leave in one flush.
+
+        A quiet server flushes every event at once. A loaded one (many streams on one
+        core) sends fewer, larger writes instead of falling behind one syscall per token.
+        """
+        ready: asyncio.Queue[Event | None] = asyncio.Queue()
+
+        async def produce() -> None:
+            try:
+                async for event in events:
+                    ready.put_nowait(event)
+            finally:
+                ready.put_nowait(None)
+
+        producer = asyncio.ensure_future(produce())
         try:
-            async for event in events:
+            while (event := await ready.get()) is not None:
                 self.write(frame(event, fmt))  # type: ignore[arg-type]
+                while not ready.empty() and (event := ready.get_nowait()) is not None:
+                    self.write(frame(event, fmt))  # type: ignore[arg-type]
                 await self.flush()
+                if event is None:
+                    break
+            await producer  # a provider failure surfaces here
         except StreamClosedError:
             pass
         finally:
-            await events.aclose()  # type: ignore[attr-defined]
+            producer.cancel()  # closes the provider's stream: the model stops at its next token
+            await asyncio.gather(producer, return_exceptions=True)
 
     @web.authenticated
     @authorized
