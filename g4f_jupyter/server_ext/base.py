@@ -1,4 +1,4 @@
-"""The base of every g4f handler: Jupyter auth, JSON bodies and JSON errors.
+"""The base of every g4f handler: Jupyter auth, JSON bodies, JSON errors and streamed answers.
 
 Handlers stay thin: they read HTTP, call the service layer, and write the answer.
 Errors raised by the service layer (:class:`G4FError`) carry their HTTP status; anything
@@ -7,24 +7,29 @@ else becomes a 500 with a generic message (never a traceback to the client).
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
+from tornado.iostream import StreamClosedError
 
 from ..errors import BadRequestError, G4FError, PayloadTooLargeError
+from ..service.media import content_type
 from .settings import G4FSettings
 
-__all__ = ["G4FAPIHandler", "G4FPageHandler", "AUTH_RESOURCE"]
+__all__ = ["G4FAPIHandler", "G4FPageHandler"]
 
-AUTH_RESOURCE = "g4f_jupyter"
+_CHUNK = 64 * 1024  # a served file leaves in pieces of this size, flushed one by one
 
 
 class _G4FMixin:
     """Shared by API and page handlers."""
 
-    auth_resource = AUTH_RESOURCE
+    auth_resource = "g4f_jupyter"
 
     @property
     def g4f(self) -> G4FSettings:
@@ -33,7 +38,8 @@ class _G4FMixin:
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         """Client errors raised by the service layer are one warning line, not a traceback."""
         if isinstance(value, G4FError) and value.status < 500:
-            self.log.warning("%s %s -> %d: %s", self.request.method, self.request.path, value.status, value)  # type: ignore[attr-defined]
+            request = self.request  # type: ignore[attr-defined]
+            self.log.warning("%s %s -> %d: %s", request.method, request.path, value.status, value)  # type: ignore[attr-defined]
             return
         super().log_exception(typ, value, tb)  # type: ignore[misc]
 
@@ -50,13 +56,16 @@ class _G4FMixin:
         self.set_header("Content-Type", "application/json")  # type: ignore[attr-defined]
         self.finish(json.dumps({"error": {"message": message}}))  # type: ignore[attr-defined]
 
+    def check_body_size(self) -> None:
+        """A 413 for a body over the operator's limit, before anything parses it."""
+        if len(self.request.body) > self.g4f.max_body_bytes:  # type: ignore[attr-defined]
+            raise PayloadTooLargeError(f"request body over {self.g4f.max_body_bytes} bytes")
+
     def json_body(self) -> Any:
         """The request body as JSON, or a 400/413 with a clear message."""
-        body: bytes = self.request.body  # type: ignore[attr-defined]
-        if len(body) > self.g4f.max_body_bytes:
-            raise PayloadTooLargeError(f"request body over {self.g4f.max_body_bytes} bytes")
+        self.check_body_size()
         try:
-            return json.loads(body or b"null")
+            return json.loads(self.request.body or b"null")  # type: ignore[attr-defined]
         except (ValueError, UnicodeDecodeError):
             raise BadRequestError("Invalid JSON data") from None
 
@@ -68,6 +77,48 @@ class _G4FMixin:
 
 class G4FAPIHandler(_G4FMixin, APIHandler):
     """JSON and streaming routes under ``/backend-api/v2`` (403 without credentials)."""
+
+    _pump: asyncio.Future[None] | None = None
+
+    def start_stream(self, kind: str) -> None:
+        """Headers of a streamed answer: no caching, and no proxy buffering between flushes."""
+        self.set_header("Content-Type", kind)
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+
+    async def pump(self, send: Coroutine[Any, Any, None], kind: str) -> None:
+        """Run ``send`` (which writes and flushes) as a task the client's leaving can cancel.
+
+        A plain ``await`` would only notice a closed connection at the next write, which
+        can be a long extraction or generation step away.
+        """
+        self._pump = asyncio.ensure_future(send)
+        await asyncio.wait({self._pump})
+        if self._pump.cancelled() or self.request.connection.stream.closed():  # type: ignore[union-attr]
+            return
+        self._pump.result()
+        self.finish(set_content_type=kind)
+
+    def on_connection_close(self) -> None:
+        """The client went away: cancel the stream now, not at the next piece."""
+        if self._pump is not None and not self._pump.done():
+            self._pump.cancel()
+        super().on_connection_close()
+
+    async def send_file(self, path: Path) -> None:
+        """Serve one file in flushed pieces, so a large video never sits whole in memory."""
+        kind = content_type(path.name)
+        self.set_header("Content-Length", str(path.stat().st_size))
+        self.set_header("Content-Type", kind)
+        self.set_header("X-Content-Type-Options", "nosniff")
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                self.write(chunk)
+                try:
+                    await self.flush()
+                except StreamClosedError:
+                    return
+        self.finish(set_content_type=kind)
 
 
 class G4FPageHandler(_G4FMixin, JupyterHandler):

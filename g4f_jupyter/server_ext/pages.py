@@ -11,7 +11,7 @@ import html
 import json
 import re
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -34,12 +34,12 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _MEDIA_PARTS = {"image_url": "[image]", "input_audio": "[audio]"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template(name: str) -> Template:
     return Template((STATIC_DIR / name).read_text("utf-8"))
 
 
-@lru_cache(maxsize=1)
+@cache
 def _css() -> str:
     """The stylesheet, inlined into server-rendered pages (the public page has no login for /static)."""
     return (STATIC_DIR / "chat.css").read_text("utf-8")
@@ -152,8 +152,9 @@ def render_share(conversation: dict[str, Any]) -> str:
 
 def render_qrcode(link: str, svg: str) -> str:
     """The QR page: ``svg`` is trusted markup from :func:`g4f_jupyter.service.qr.qr_svg`."""
-    return _template("qrcode.html").substitute(css=_css(), svg=svg, link=html.escape(link), link_text=html.escape(link))
+    return _template("qrcode.html").substitute(css=_css(), svg=svg, link=html.escape(link))
 
 
 def render_not_found(message: str) -> str:
+    """The page for a missing shared chat: a plain page, not the API's JSON error."""
     return _template("notfound.html").substitute(css=_css(), message=html.escape(message))

@@ -22,13 +22,12 @@ from ..core.events import Event, frame
 from ..errors import BadRequestError, PayloadTooLargeError
 from ..service import catalog, cookies, create, media, memory, records, shares, synthesize, version
 from ..service.conversation import header, open_conversation, request_from_body, with_defaults
-from ..service.query import parse_int
+from ..service.query import bool_or_text, parse_int
 from .base import G4FAPIHandler
 
 __all__ = ["ROUTES"]
 
 _TEXT = "text/plain; charset=utf-8"
-_CHUNK = 64 * 1024
 
 
 class _Handler(G4FAPIHandler):
@@ -39,10 +38,6 @@ class _Handler(G4FAPIHandler):
         if self.g4f.demo_mode:
             return catalog.DEMO_PROVIDER, None, True
         return self.g4f.default_provider or None, self.g4f.default_model or None, False
-
-    def check_body_size(self) -> None:
-        if len(self.request.body) > self.g4f.max_body_bytes:
-            raise PayloadTooLargeError(f"request body over {self.g4f.max_body_bytes} bytes")
 
     def is_multipart(self) -> bool:
         return self.request.headers.get("Content-Type", "").lower().startswith("multipart/form-data")
@@ -66,8 +61,8 @@ class ProviderModelsHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self, provider: str) -> None:
-        headers = self.request.headers
-        self.write_json(await catalog.provider_models(provider, header(headers, "x-api-key"), header(headers, "x-api-base")))
+        api_key, api_base = header(self.request.headers, "x-api-key"), header(self.request.headers, "x-api-base")
+        self.write_json(await catalog.provider_models(provider, api_key, api_base))
 
 
 class ProvidersHandler(_Handler):
@@ -79,8 +74,6 @@ class ProvidersHandler(_Handler):
 
 class ConversationHandler(_Handler):
     """One chat turn, streamed as NDJSON lines (or SSE blocks with ``?format=sse``)."""
-
-    _pump: asyncio.Future[None] | None = None
 
     def _body_and_files(self) -> tuple[Any, list[tuple[bytes, str]]]:
         if not self.is_multipart():
@@ -136,29 +129,16 @@ class ConversationHandler(_Handler):
         request = with_defaults(request_from_body(body, self.request.headers, files), *self.defaults())
         _, events = open_conversation(request)  # bad provider/model/key raise here, before any output
         fmt = "sse" if self.get_query_argument("format", "") == "sse" else "ndjson"
-        self.set_header("Content-Type", "text/event-stream")
-        self.set_header("Cache-Control", "no-cache")
-        self.set_header("X-Accel-Buffering", "no")
+        self.start_stream("text/event-stream")
         self.request.connection.stream.set_nodelay(True)  # type: ignore[union-attr]  # each event leaves at once (no Nagle delay)
-        self._pump = asyncio.ensure_future(self._send(events, fmt))
-        await asyncio.wait({self._pump})
-        if self._pump.cancelled() or self.request.connection.stream.closed():  # type: ignore[union-attr]
-            return
-        self._pump.result()
-        self.finish(set_content_type="text/event-stream")
-
-    def on_connection_close(self) -> None:
-        """The client went away: cancel the stream now, not at the next event."""
-        if self._pump is not None and not self._pump.done():
-            self._pump.cancel()
-        super().on_connection_close()
+        await self.pump(self._send(events, fmt), "text/event-stream")
 
 
 class UsageHandler(_Handler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        records.append_usage(self.json_body(), header(self.request.headers, "x-user"))
+        await asyncio.to_thread(records.append_usage, self.json_body(), header(self.request.headers, "x-user"))
         self.write_json({})
 
 
@@ -166,7 +146,7 @@ class LogHandler(_Handler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        records.append_log(self.json_body(), self.request.headers.get("Origin"))
+        await asyncio.to_thread(records.append_log, self.json_body(), self.request.headers.get("Origin"))
         self.write_json({})
 
 
@@ -193,17 +173,11 @@ class MemoryHandler(_Handler):
 class CreateHandler(_Handler):
     """One-shot text: parameters from the query string, a form body or a JSON object body."""
 
-    def _params(self) -> dict[str, str]:
+    async def _answer(self) -> None:
         params = {name: self.get_argument(name) for name in self.request.arguments}
         if self.request.method == "POST" and "json" in self.request.headers.get("Content-Type", ""):
-            body = self.json_body()
-            if not isinstance(body, dict):
-                raise BadRequestError("the request body must be a JSON object")
-            params.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items() if v is not None})
-        return params
-
-    async def _answer(self) -> None:
-        text = await create.create_text(self._params(), self.request.headers, self.defaults())
+            params = create.merge_json_body(params, self.json_body())
+        text = await create.create_text(params, self.request.headers, self.defaults())
         self.finish(text, set_content_type=_TEXT)
 
     @web.authenticated
@@ -222,8 +196,8 @@ class UploadCookiesHandler(_Handler):
     @authorized
     async def post(self) -> None:
         uploads = self.request.files.get("file") or []
-        upload = uploads[0] if uploads else None
-        cookies.save_cookie_file(upload.filename if upload else None, upload.body if upload else b"", self.g4f.max_cookie_bytes)
+        name, data = (uploads[0].filename, uploads[0].body) if uploads else (None, b"")
+        await asyncio.to_thread(cookies.save_cookie_file, name, data, self.g4f.max_cookie_bytes)
         self.finish("File saved", set_content_type=_TEXT)
 
 
@@ -231,7 +205,7 @@ class ShareHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self, share_id: str) -> None:
-        data = shares.load_share(share_id, self.request.headers.get("If-None-Match"))
+        data = await asyncio.to_thread(shares.load_share, share_id, self.request.headers.get("If-None-Match"))
         if data is shares.NOT_MODIFIED:
             self.set_status(304)
             self.finish()
@@ -241,7 +215,7 @@ class ShareHandler(_Handler):
     @web.authenticated
     @authorized
     async def post(self, share_id: str) -> None:
-        self.write_json({"share_id": shares.save_share(share_id, self.json_body())})
+        self.write_json({"share_id": await asyncio.to_thread(shares.save_share, share_id, self.json_body())})
 
 
 class SynthesizeHandler(_Handler):
@@ -258,17 +232,7 @@ class MediaHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        path = media.media_file(name)
-        self.set_header("Content-Length", str(path.stat().st_size))
-        self.set_header("Content-Type", media.content_type(name))
-        with path.open("rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                self.write(chunk)
-                try:
-                    await self.flush()
-                except StreamClosedError:
-                    return
-        self.finish(set_content_type=media.content_type(name))
+        await self.send_file(media.media_file(name))
 
 
 class SearchHandler(_Handler):
@@ -276,7 +240,7 @@ class SearchHandler(_Handler):
     @authorized
     async def get(self, tags: str) -> None:
         skip = parse_int(self.get_query_argument("skip", None), 0, "skip")
-        name = media.search_media(tags, skip, self.get_query_argument("random", None))
+        name = media.search_media(tags, skip, bool_or_text(self.get_query_argument("random", None)))
         self.redirect(url_path_join(self.base_url, "media", quote(name)))
 
 

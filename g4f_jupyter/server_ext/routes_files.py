@@ -7,7 +7,6 @@ credentials. The read streams text as it is extracted and flushes per piece.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -17,28 +16,26 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from ..errors import BadRequestError, NotFoundError, PayloadTooLargeError
+from ..errors import NotFoundError
 from ..service.buckets import Progress, TextChunk, UploadLimits, delete_bucket, ingest, upload_files
 from ..service.buckets.store import media_path
-from ..service.media import content_type
 from ..service.query import parse_bool
 from .base import G4FAPIHandler
 
 __all__ = ["ROUTES"]
 
-_CHUNK = 64 * 1024
+_Item = TextChunk | Progress
 
 
 class _ReadHandler(G4FAPIHandler):
     """The streaming read of a bucket: text/plain, or SSE progress events."""
 
     always_sse = False
-    _pump: asyncio.Future[None] | None = None
 
     def _wants_sse(self) -> bool:
         return self.always_sse or "text/event-stream" in self.request.headers.get("Accept", "")
 
-    async def _send(self, stream: AsyncGenerator[TextChunk | Progress, None], first: TextChunk | Progress | None, sse: bool) -> None:
+    async def _send(self, stream: AsyncGenerator[_Item, None], first: _Item | None, sse: bool) -> None:
         item = first
         try:
             while item is not None:
@@ -71,21 +68,8 @@ class _ReadHandler(G4FAPIHandler):
             await stream.aclose()
             raise
         kind = "text/event-stream" if sse else "text/plain; charset=utf-8"
-        self.set_header("Content-Type", kind)
-        self.set_header("Cache-Control", "no-cache")
-        self.set_header("X-Accel-Buffering", "no")
-        self._pump = asyncio.ensure_future(self._send(stream, first, sse))
-        await asyncio.wait({self._pump})
-        if self._pump.cancelled() or self.request.connection.stream.closed():  # type: ignore[union-attr]
-            return
-        self._pump.result()
-        self.finish(set_content_type=kind)
-
-    def on_connection_close(self) -> None:
-        """The client went away: stop extracting now (the cache is only kept when complete)."""
-        if self._pump is not None and not self._pump.done():
-            self._pump.cancel()
-        super().on_connection_close()
+        self.start_stream(kind)
+        await self.pump(self._send(stream, first, sse), kind)
 
 
 class BucketHandler(_ReadHandler):
@@ -94,17 +78,13 @@ class BucketHandler(_ReadHandler):
     @web.authenticated
     @authorized
     async def post(self, bucket_id: str) -> None:
-        if len(self.request.body) > self.g4f.max_body_bytes:
-            raise PayloadTooLargeError(f"request body over {self.g4f.max_body_bytes} bytes")
-        uploads = self.request.files.get("files", [])
-        if not uploads:
-            raise BadRequestError("no files in the upload (multipart field 'files')")
+        self.check_body_size()
         limits = UploadLimits(
             max_file_bytes=self.g4f.max_file_bytes,
             max_bucket_bytes=self.g4f.max_bucket_bytes,
             max_files=self.g4f.max_files_per_request,
         )
-        files = [(f.filename, f.body) for f in uploads]
+        files = [(f.filename, f.body) for f in self.request.files.get("files", [])]
         self.write_json(await asyncio.to_thread(upload_files, bucket_id, files, limits))
 
     @web.authenticated
@@ -135,16 +115,7 @@ class BucketMediaHandler(G4FAPIHandler):
                 self.redirect(source)
                 return
             raise
-        kind = content_type(path.name)
-        self.set_header("Content-Length", str(path.stat().st_size))
-        self.set_header("Content-Type", kind)
-        self.set_header("X-Content-Type-Options", "nosniff")
-        with path.open("rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                self.write(chunk)
-                with contextlib.suppress(StreamClosedError):
-                    await self.flush()
-        self.finish(set_content_type=kind)
+        await self.send_file(path)
 
 
 def _sse(data: dict[str, Any]) -> str:

@@ -8,17 +8,18 @@ shared chat without login, at its own path so that it never shadows the logged-i
 
 from __future__ import annotations
 
-import mimetypes
+import asyncio
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from tornado import web
 
 from .._version import __version__
 from ..errors import NotFoundError
+from ..service.media import content_type
 from ..service.qr import qr_svg
 from ..service.share_links import share_base, share_prefix, share_url
 from ..service.shares import load_share
-from ..store.paths import safe_name
+from ..store.paths import safe_path
 from .base import G4FPageHandler
 from .pages import STATIC_DIR, render_chat, render_not_found, render_qrcode, render_share
 
@@ -76,10 +77,10 @@ class StaticHandler(_Page):
     @web.authenticated
     @authorized
     def get(self, name: str) -> None:
-        path = STATIC_DIR / safe_name(name, "file name")
+        path = safe_path(STATIC_DIR, name, what="file name")
         if path.suffix not in _STATIC_TYPES or not path.is_file():
             raise NotFoundError(f"no static file {name!r}")
-        self.set_header("Content-Type", mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+        self.set_header("Content-Type", content_type(path.name))
         self.set_header("Cache-Control", "no-cache")  # revalidated by Tornado's ETag
         self.finish(path.read_bytes())
 
@@ -95,9 +96,11 @@ class QRCodePageHandler(_Page):
 
 
 class _ShareView(_Page):
-    def render_share_page(self, share_id: str) -> None:
+    """The one rendering of a shared chat, behind login or (opt-in) without it."""
+
+    async def render_share_page(self, share_id: str) -> None:
         try:
-            conversation = load_share(safe_name(share_id, "share id"))
+            conversation = await asyncio.to_thread(load_share, share_id)
         except NotFoundError:
             self.finish_html(render_not_found("This shared chat does not exist (or was removed)."), 404)
             return
@@ -110,16 +113,16 @@ class SharePageHandler(_ShareView):
 
     @web.authenticated
     @authorized
-    def get(self, share_id: str) -> None:
-        self.render_share_page(share_id)
+    async def get(self, share_id: str) -> None:
+        await self.render_share_page(share_id)
 
 
 class PublicSharePageHandler(_ShareView):
     """``g4f/public/chat/<share_id>``: the same view WITHOUT login (only with public_shares on)."""
 
     @allow_unauthenticated
-    def get(self, share_id: str) -> None:
-        self.render_share_page(share_id)
+    async def get(self, share_id: str) -> None:
+        await self.render_share_page(share_id)
 
 
 ROUTES: list[tuple[str, type]] = [

@@ -9,6 +9,7 @@ from traitlets import Bool, Int, Unicode
 from traitlets.config import Configurable
 
 from ..config import data_dir
+from ..service.share_links import PUBLIC_SHARES_ENV, SHARE_URL_ENV
 
 __all__ = ["G4FSettings"]
 
@@ -21,9 +22,13 @@ class G4FSettings(Configurable):
         config=True,
         help="Data directory shared with kernels (buckets, shares, usage, logs). Empty: <jupyter data dir>/g4f.",
     )
-    default_provider = Unicode("", config=True, help="Provider used when a request names none (empty: the catalog default).")
+    default_provider = Unicode(
+        "", config=True, help="Provider used when a request names none (empty: the catalog default)."
+    )
     default_model = Unicode("", config=True, help="Model used when a request names none.")
-    demo_mode = Bool(False, config=True, help="Advertise demo models (demo: true) and pick a demo provider when none is given.")
+    demo_mode = Bool(
+        False, config=True, help="Advertise demo models (demo: true) and pick a demo provider when none is given."
+    )
     max_body_bytes = Int(50 * 1024 * 1024, config=True, help="Largest request body accepted (413 above).")
     max_file_bytes = Int(20 * 1024 * 1024, config=True, help="Largest single uploaded file (413 above).")
     max_bucket_bytes = Int(200 * 1024 * 1024, config=True, help="Largest total size of one bucket (413 above).")
@@ -31,13 +36,15 @@ class G4FSettings(Configurable):
     max_cookie_bytes = Int(5 * 1024 * 1024, config=True, help="Largest cookies .json/.har upload.")
     public_shares = Bool(False, config=True, help="Serve the read-only shared-chat page without login.")
     share_url = Unicode("", config=True, help="Base URL used in share links and QR codes (empty: this server).")
-    allow_private_downloads = Bool(False, config=True, help="Let bucket download jobs reach private/loopback addresses.")
+    allow_private_downloads = Bool(
+        False, config=True, help="Let bucket download jobs reach private/loopback addresses."
+    )
 
     def apply(self) -> Path:
         """Export what kernels must agree on (data directory, share links) to the kernels this server starts."""
         if self.data_dir:
             os.environ["G4F_JUPYTER_DATA_DIR"] = str(Path(self.data_dir).expanduser())
         if self.share_url:
-            os.environ["G4F_SHARE_URL"] = self.share_url
-        os.environ["G4F_JUPYTER_PUBLIC_SHARES"] = "1" if self.public_shares else "0"
+            os.environ[SHARE_URL_ENV] = self.share_url
+        os.environ[PUBLIC_SHARES_ENV] = "1" if self.public_shares else "0"
         return data_dir()

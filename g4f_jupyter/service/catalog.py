@@ -15,14 +15,14 @@ from ..core.provider import Provider
 from ..core.registry import get_registry
 from ..errors import ProviderNotFoundError
 
-__all__ = ["DEMO_PROVIDER", "list_models", "provider_models", "list_providers", "LIVE_MODELS_TIMEOUT"]
+__all__ = ["DEMO_PROVIDER", "list_models", "provider_models", "list_providers"]
 
 log = logging.getLogger(__name__)
 
 DEMO_PROVIDER = "Local"
 """In demo mode only the embedded model is offered, and it answers requests that name no provider."""
 
-LIVE_MODELS_TIMEOUT = 3.0
+_LIVE_MODELS_TIMEOUT = 3.0  # seconds: the model picker must not wait on a slow provider
 
 
 def _flags(provider: Provider, model: str) -> dict[str, bool]:
@@ -34,17 +34,20 @@ def _flags(provider: Provider, model: str) -> dict[str, bool]:
     }
 
 
+def _offered(demo: bool) -> list[Provider]:
+    """The providers listed: in demo mode only the demo provider."""
+    registry = get_registry()
+    return [registry.get(DEMO_PROVIDER)] if demo else registry.providers()
+
+
 def list_models(demo: bool = False) -> list[dict[str, Any]]:
     """Era-A ``/models``: one entry per model name with the providers offering it."""
-    registry = get_registry()
-    providers = [registry.get(DEMO_PROVIDER)] if demo else registry.providers()
     entries: dict[str, dict[str, Any]] = {}
-    for provider in providers:
+    for provider in _offered(demo):
         for model in provider.models:
-            entry = entries.setdefault(
-                model, {"name": model, "image": False, "vision": False, "audio": False, "video": False, "providers": []}
-            )
-            for flag, value in _flags(provider, model).items():
+            flags = _flags(provider, model)
+            entry = entries.setdefault(model, {"name": model, **dict.fromkeys(flags, False), "providers": []})
+            for flag, value in flags.items():
                 entry[flag] = entry[flag] or value
             entry["providers"].append(provider.name)
             if demo:
@@ -55,7 +58,7 @@ def list_models(demo: bool = False) -> list[dict[str, Any]]:
 async def _live_models(provider: Provider, api_key: str | None, api_base: str | None) -> list[str] | None:
     """The provider's own list, or ``None`` when it cannot be had quickly."""
     try:
-        models = await asyncio.wait_for(provider.get_models(api_key=api_key, api_base=api_base), LIVE_MODELS_TIMEOUT)
+        models = await asyncio.wait_for(provider.get_models(api_key=api_key, api_base=api_base), _LIVE_MODELS_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - offline, no key, bad base: the catalog list stands in
         log.debug("live models of %s unavailable: %s", provider.name, exc)
         return None
@@ -82,8 +85,6 @@ async def provider_models(name: str, api_key: str | None = None, api_base: str |
 
 def list_providers(demo: bool = False) -> list[dict[str, Any]]:
     """Era-A ``/providers``: capability counts, auth needs and login links."""
-    registry = get_registry()
-    providers = [registry.get(DEMO_PROVIDER)] if demo else registry.providers()
     return [
         {
             "name": p.name,
@@ -98,5 +99,5 @@ def list_providers(demo: bool = False) -> list[dict[str, Any]]:
             "auth": p.spec.needs_auth,
             "login_url": p.spec.login_url,
         }
-        for p in providers
+        for p in _offered(demo)
     ]

@@ -89,7 +89,9 @@ def request_from_body(
     )
 
 
-def with_defaults(request: ChatRequest, provider: str | None, model: str | None = None, pin: bool = False) -> ChatRequest:
+def with_defaults(
+    request: ChatRequest, provider: str | None, model: str | None = None, pin: bool = False
+) -> ChatRequest:
     """The request with the operator's default provider (and model) when it names no provider.
 
     A request that names only a model keeps automatic provider choice for that model,

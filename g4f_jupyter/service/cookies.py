@@ -10,9 +10,9 @@ from ..store.atomic import atomic_write_bytes
 from ..store.layout import cookies_dir
 from ..store.paths import safe_name
 
-__all__ = ["save_cookie_file", "COOKIE_EXTENSIONS"]
+__all__ = ["save_cookie_file"]
 
-COOKIE_EXTENSIONS = (".json", ".har")
+_COOKIE_EXTENSIONS = (".json", ".har")
 _RESERVED_PREFIX = "api_key_"  # stored provider keys live in the same folder
 
 
@@ -20,7 +20,7 @@ def save_cookie_file(filename: str | None, data: bytes, max_bytes: int) -> str:
     """Validate and store one upload; returns the saved name."""
     if not filename:
         raise BadRequestError("No selected file")
-    if not filename.lower().endswith(COOKIE_EXTENSIONS):
+    if not filename.lower().endswith(_COOKIE_EXTENSIONS):
         raise BadRequestError("Not supported file")
     name = safe_name(filename, "file name")
     if name.lower().startswith(_RESERVED_PREFIX):

@@ -22,11 +22,13 @@ from ..store.layout import cache_dir
 from .conversation import build_messages, open_conversation, request_from_body, with_defaults
 from .query import bool_or_text, parse_int
 
-__all__ = ["create_text", "filter_markdown", "cache_key", "WEB_SEARCH_UNAVAILABLE"]
+__all__ = ["create_text", "merge_json_body", "filter_markdown", "WEB_SEARCH_UNAVAILABLE"]
 
 log = logging.getLogger(__name__)
 
-WEB_SEARCH_UNAVAILABLE = "[web search is unavailable: no search backend reachable (offline or the ddgs package is missing)]"
+WEB_SEARCH_UNAVAILABLE = (
+    "[web search is unavailable: no search backend reachable (offline or the ddgs package is missing)]"
+)
 _SEARCH_TIMEOUT = 5.0
 Defaults = tuple[str | None, str | None, bool]
 _FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)
@@ -40,7 +42,16 @@ def filter_markdown(text: str, language: bool | str) -> str:
     return text if language is True else ""
 
 
-def cache_key(value: str, params: Mapping[str, str]) -> str:
+def merge_json_body(params: Mapping[str, str], body: Any) -> dict[str, str]:
+    """Query parameters overlaid with a JSON object body, whose values become strings as in a query."""
+    if not isinstance(body, dict):
+        raise BadRequestError("the request body must be a JSON object")
+    merged = dict(params)
+    merged.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items() if v is not None})
+    return merged
+
+
+def _cache_key(value: str, params: Mapping[str, str]) -> str:
     """sha256 of the cache value plus the canonical JSON of every other parameter."""
     canonical = json.dumps({k: v for k, v in params.items() if k != "cache"}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256((value + canonical).encode("utf-8")).hexdigest()
@@ -103,7 +114,7 @@ async def create_text(
     if not prompt:
         raise BadRequestError("prompt is required")
     cache_value = params.get("cache") or ""
-    cache_path = cache_dir("create") / f"{cache_key(cache_value, params)}.txt" if cache_value else None
+    cache_path = cache_dir("create") / f"{_cache_key(cache_value, params)}.txt" if cache_value else None
     if cache_path is not None and cache_path.is_file():
         return cache_path.read_text("utf-8")
     search = bool_or_text(params.get("web_search"))

@@ -14,7 +14,7 @@ from ..errors import BadRequestError, NotFoundError
 from ..store.layout import media_dir
 from ..store.paths import safe_name, safe_path
 
-__all__ = ["MEDIA_EXTENSIONS", "is_media_name", "media_file", "content_type", "search_media"]
+__all__ = ["MEDIA_EXTENSIONS", "extension", "is_media_name", "media_file", "content_type", "search_media"]
 
 MEDIA_EXTENSIONS = frozenset(
     {
@@ -26,11 +26,17 @@ MEDIA_EXTENSIONS = frozenset(
 """Extensions treated as media (protocol §4.2): kept from chat uploads, stored under ``media/``."""
 
 
+def extension(name: str) -> str:
+    """The lower-case extension without its dot (``""`` for none): how every upload is classified."""
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
 def is_media_name(filename: str) -> bool:
-    return "." in filename and filename.rsplit(".", 1)[1].lower() in MEDIA_EXTENSIONS
+    return extension(filename) in MEDIA_EXTENSIONS
 
 
 def content_type(name: str) -> str:
+    """The MIME type a file is served (or inlined) with; unknown kinds as plain bytes."""
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
@@ -59,12 +65,12 @@ def _candidates() -> list[str]:
     return names
 
 
-def search_media(tags: str, skip: int = 0, seed: str | None = None) -> str:
+def search_media(tags: str, skip: int = 0, seed: bool | str = False) -> str:
     """The name of a media file matching ``tags`` (terms joined by ``+``), or 404.
 
     A file scores one per term found in its MIME tag and one per term found in its name,
     and matches with a score of at least the number of terms. ``skip`` picks the n-th
-    match; ``seed`` picks one at random (``true``/``1`` unseeded, else seeded).
+    match; ``seed`` picks one at random (``True`` unseeded, a string as the seed).
     """
     terms = [t for t in tags.lower().split("+") if t]
     if not terms:
@@ -77,8 +83,8 @@ def search_media(tags: str, skip: int = 0, seed: str | None = None) -> str:
             matches.append(name)
     if not matches:
         raise NotFoundError(f"no media matches {tags!r}")
-    if seed is not None and seed != "":
-        chooser = random.Random() if seed.lower() in {"true", "1"} else random.Random(seed)
+    if seed:
+        chooser = random.Random() if seed is True else random.Random(seed)
         return chooser.choice(matches)
     if skip >= len(matches):
         raise NotFoundError(f"only {len(matches)} media match {tags!r}")

@@ -88,9 +88,13 @@ def add_conversation(user_id: str, conversation: Any) -> int:
         conn.execute("BEGIN IMMEDIATE")
         try:
             if conversation_id is not None:
-                conn.execute("DELETE FROM memories WHERE user_id = ? AND conversation_id = ?", (user_id, conversation_id))
+                conn.execute(
+                "DELETE FROM memories WHERE user_id = ? AND conversation_id = ?", (user_id, conversation_id)
+            )
             conn.executemany(
-                "INSERT INTO memories (id, user_id, role, memory, conversation_id, created_at) VALUES (?, ?, ?, ?, ?, ?)", rows
+                "INSERT INTO memories (id, user_id, role, memory, conversation_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
             )
             conn.execute("COMMIT")
         except BaseException:

@@ -14,4 +14,6 @@ def qr_svg(text: str, title: str = "") -> str:
     modules are painted white so the code also scans on a dark page. segno escapes the title.
     """
     code = segno.make(text, error="m", micro=False)
-    return code.svg_inline(border=2, title=title or None, svgclass="g4f-qr", lineclass=None, light="#fff", omitsize=True)
+    return code.svg_inline(
+        border=2, title=title or None, svgclass="g4f-qr", lineclass=None, light="#fff", omitsize=True
+    )

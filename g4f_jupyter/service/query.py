@@ -10,20 +10,24 @@ _FALSE = {"false", "0", "no", "off"}
 _TRUE = {"true", "1", "yes", "on"}
 
 
+def _literal(text: str) -> bool | None:
+    """A boolean literal as a bool, anything else as ``None``."""
+    lowered = text.lower()
+    return False if lowered in _FALSE else True if lowered in _TRUE else None
+
+
 def parse_bool(value: str | None, default: bool = False) -> bool:
     """``false``/``0``/``no``/``off`` are false, ``true``/``1``/``yes``/``on`` true; absent → ``default``.
 
     Upstream treated any non-empty string as true (so ``?delete_files=false`` deleted);
     an empty value keeps the default, anything else unrecognised is a 400.
     """
-    if value is None or value.strip() == "":
+    if value is None or not value.strip():
         return default
-    text = value.strip().lower()
-    if text in _FALSE:
-        return False
-    if text in _TRUE:
-        return True
-    raise BadRequestError(f"not a boolean: {value[:40]!r} (use true/false)")
+    flag = _literal(value.strip())
+    if flag is None:
+        raise BadRequestError(f"not a boolean: {value[:40]!r} (use true/false)")
+    return flag
 
 
 def parse_int(value: str | None, default: int, name: str, minimum: int = 0) -> int:
@@ -40,13 +44,10 @@ def parse_int(value: str | None, default: int, name: str, minimum: int = 0) -> i
 
 
 def bool_or_text(value: str | None) -> bool | str:
-    """For switches that may also carry a value (``web_search``, ``filter_markdown``):
+    """For switches that may also carry a value (``web_search``, ``filter_markdown``, ``random``):
     a boolean literal as a bool, absent/empty as ``False``, anything else as the text."""
-    if value is None or value.strip() == "":
+    text = (value or "").strip()
+    if not text:
         return False
-    text = value.strip().lower()
-    if text in _FALSE:
-        return False
-    if text in _TRUE:
-        return True
-    return value.strip()
+    flag = _literal(text)
+    return text if flag is None else flag

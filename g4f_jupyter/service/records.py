@@ -13,7 +13,7 @@ from ..errors import BadRequestError
 from ..store.atomic import append_jsonl
 from ..store.layout import logging_dir, usage_dir
 
-__all__ = ["append_usage", "append_log", "day_file"]
+__all__ = ["append_usage", "append_log"]
 
 
 def day_file(directory: Path, when: datetime | None = None) -> Path:

@@ -11,6 +11,7 @@ import os
 from urllib.parse import quote
 
 from ..store.paths import safe_name
+from .query import bool_or_text
 
 __all__ = [
     "SHARE_URL_ENV",
@@ -18,14 +19,11 @@ __all__ = [
     "share_base",
     "share_prefix",
     "share_url",
-    "server_base",
     "share_url_for",
 ]
 
 SHARE_URL_ENV = "G4F_SHARE_URL"
 PUBLIC_SHARES_ENV = "G4F_JUPYTER_PUBLIC_SHARES"
-
-_FALSE = {"", "0", "false", "no", "off"}
 
 
 def share_base(configured: str, origin: str, base_url: str) -> str:
@@ -68,5 +66,5 @@ def share_url_for(share_id: str, base: str | None = None, public: bool | None = 
     """
     base = base or os.environ.get(SHARE_URL_ENV) or server_base()
     if public is None:
-        public = os.environ.get(PUBLIC_SHARES_ENV, "").strip().lower() not in _FALSE
+        public = bool(bool_or_text(os.environ.get(PUBLIC_SHARES_ENV)))
     return share_url(share_id, base, public) if base else None

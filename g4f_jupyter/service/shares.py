@@ -37,9 +37,7 @@ def parse_if_none_match(value: str | None) -> int | None:
 def _read(share_id: str) -> dict[str, Any] | None:
     try:
         data = json.loads(share_file(share_id).read_text("utf-8"))
-    except FileNotFoundError:
-        return None
-    except ValueError:
+    except (FileNotFoundError, ValueError):  # missing, or damaged by hand: no share
         return None
     return data if isinstance(data, dict) else None
 

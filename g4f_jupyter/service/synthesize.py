@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from ..core.registry import get_registry
 from ..errors import BadRequestError, G4FError, NotSupportedError, ProviderNotFoundError
 
-__all__ = ["synthesize", "uses_embedded_voice", "CONTENT_TYPE", "MAX_TEXT"]
+__all__ = ["synthesize", "CONTENT_TYPE"]
 
 CONTENT_TYPE = "audio/wav"
 MAX_TEXT = 5000

@@ -10,7 +10,7 @@ from importlib import metadata
 from .._version import __version__
 from ..core.drivers.http import async_client
 
-__all__ = ["installed_version", "latest_version", "versions", "PYPI_URL"]
+__all__ = ["latest_version", "versions"]
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,7 @@ _cache: tuple[float, str | None] | None = None
 
 
 def installed_version() -> str:
+    """The installed distribution's version; a source checkout falls back to the package's own."""
     try:
         return metadata.version("g4f-jupyter")
     except metadata.PackageNotFoundError:
@@ -51,4 +52,5 @@ async def latest_version() -> str | None:
 
 
 async def versions() -> dict[str, str | None]:
+    """The ``/version`` answer: what runs here, and what the page may offer as an update."""
     return {"version": installed_version(), "latest_version": await latest_version()}

@@ -21,7 +21,7 @@
   let pending = []; // uploaded files waiting for the next user message: {label, part}
   let controller = null; // AbortController of the running answer
 
-  // ---------------------------------------------------------------- helpers
+  // ---------------------------------------------------------------- small building blocks
 
   function uuid() {
     if (crypto.randomUUID) return crypto.randomUUID();

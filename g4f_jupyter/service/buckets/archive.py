@@ -58,7 +58,8 @@ def _check(archive: zipfile.ZipFile, limits: ZipLimits, budget: int) -> list[zip
         raise UnsafeArchive(f"{total} bytes uncompressed, over the limit of {budget}")
     for info in infos:
         if info.file_size > 1024 * 1024 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-            raise UnsafeArchive(f"{info.filename!r} expands {info.file_size // max(info.compress_size, 1)}x (zip bomb?)")
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise UnsafeArchive(f"{info.filename!r} expands {ratio}x (zip bomb?)")
     return infos
 
 

@@ -12,7 +12,6 @@ import asyncio
 import base64
 import hashlib
 import ipaddress
-import json
 import mimetypes
 import re
 import socket
@@ -27,7 +26,7 @@ from ...errors import G4FError
 from ...store.atomic import atomic_write_bytes
 from .store import Bucket, classify, clean_filename, extension
 
-__all__ = ["DownloadLimits", "DownloadRefused", "check_url", "download_name", "fetch", "run_jobs"]
+__all__ = ["DownloadLimits", "DownloadRefused", "check_url", "run_jobs"]
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,9 @@ def download_name(url: str, content_type: str = "", disposition: str = "") -> st
     parts = urlsplit(url)
     digest = base64.b32encode(hashlib.sha256(url.encode()).digest()).decode().lower()[:24]
     mime = (content_type or "").split(";", 1)[0].strip().lower()
-    path_ext = f".{extension(parts.path)}" if extension(parts.path) else ""
-    ext = (mimetypes.guess_extension(mime) if mime and mime != "application/octet-stream" else None) or path_ext
+    path_ext = extension(parts.path)
+    typed_ext = mimetypes.guess_extension(mime) if mime and mime != "application/octet-stream" else None
+    ext = typed_ext or (f".{path_ext}" if path_ext else "")
     stem = f"{parts.netloc}+{parts.path.strip('/').replace('/', '_')}+"[:90]
     return clean_filename(f"{stem}{digest}{ext}")
 
@@ -91,13 +91,14 @@ async def fetch(url: str, allow_private: bool = False, limits: DownloadLimits | 
                         if len(body) > limits.max_bytes:
                             raise DownloadRefused(f"larger than {limits.max_bytes} bytes")
                     headers = response.headers
-                    return download_name(url, headers.get("content-type", ""), headers.get("content-disposition", "")), bytes(body)
+                    name = download_name(url, headers.get("content-type", ""), headers.get("content-disposition", ""))
+                    return name, bytes(body)
     raise DownloadRefused(f"more than {limits.max_redirects} redirects")
 
 
-def _urls(jobs: Any) -> list[str]:
+def _urls(jobs: list[Any]) -> list[str]:
     urls: list[str] = []
-    for job in jobs if isinstance(jobs, list) else []:
+    for job in jobs:
         if isinstance(job, dict):
             found = job.get("urls") if isinstance(job.get("urls"), list) else [job.get("url")]
             urls.extend(u for u in found if isinstance(u, str))
@@ -106,12 +107,7 @@ def _urls(jobs: Any) -> list[str]:
 
 def _take_jobs(bucket: Bucket) -> list[str]:
     with bucket.lock():
-        try:
-            jobs = json.loads(bucket.downloads.read_text("utf-8"))
-        except FileNotFoundError:
-            return []
-        except ValueError:
-            jobs = []
+        jobs = bucket.jobs()
         bucket.downloads.unlink(missing_ok=True)
     return _urls(jobs)
 
@@ -124,19 +120,25 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-async def run_jobs(bucket: Bucket, allow_private: bool = False, limits: DownloadLimits | None = None) -> AsyncIterator[dict[str, Any]]:
+def _store(bucket: Bucket, name: str, body: bytes) -> None:
+    atomic_write_bytes(bucket.source(name), body)
+    with bucket.lock():
+        bucket.add_pending([name])
+
+
+async def run_jobs(
+    bucket: Bucket, allow_private: bool = False, limits: DownloadLimits | None = None
+) -> AsyncIterator[dict[str, Any]]:
     """Consume ``downloads.json``: progress dicts (``download``) or one ``error`` per failed URL."""
     count = 0
-    for url in _take_jobs(bucket):
+    for url in await asyncio.to_thread(_take_jobs, bucket):
         try:
             name, body = await fetch(url, allow_private, limits)
             if classify(name) is None:
                 raise DownloadRefused(f"unsupported content type (saved as {name!r})")
-        except (ValueError, G4FError, httpx.HTTPError, httpx.InvalidURL, TimeoutError, OSError) as exc:  # one URL, not the read
-            yield {"error": {"message": f"download {url}: {_reason(exc)}"}}
+        except (ValueError, G4FError, httpx.HTTPError, httpx.InvalidURL, TimeoutError, OSError) as exc:
+            yield {"error": {"message": f"download {url}: {_reason(exc)}"}}  # one URL fails, not the read
             continue
-        atomic_write_bytes(bucket.source(name), body)
-        with bucket.lock():
-            bucket.add_pending([name])
+        await asyncio.to_thread(_store, bucket, name, body)  # up to max_bytes, fsynced: off the event loop
         count += 1
         yield {"action": "download", "count": count}

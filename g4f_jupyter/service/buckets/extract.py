@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 from .store import PLAIN_EXTENSIONS, extension
 
-__all__ = ["extract", "decode_text", "EXTRACTORS"]
+__all__ = ["extract"]
 
 Source = BinaryIO
 Extractor = Callable[[Source], Iterator[str]]
@@ -58,7 +58,9 @@ def _docx(source: Source) -> Iterator[str]:
     yield "\n".join(lines) + "\n"
 
 
-_BLOCKS = ("p", "div", "li", "tr", "br", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "section", "article", "table")
+_BLOCKS = (
+    "p", "div", "li", "tr", "br", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "section", "article", "table"
+)
 _HIDDEN = ("script", "style", "noscript", "template", "head")
 
 

@@ -12,18 +12,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
-import mimetypes
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from ...core.runner import estimate_tokens, message_text
 from ...errors import G4FError
+from ..media import content_type
 from .ingest import Progress, ingest
 from .retrieval import Chunk, bucket_index
 from .store import AUDIO_EXTENSIONS, Bucket, existing_bucket, extension, media_path
 
-__all__ = ["ground_messages", "DEFAULT_BUDGET_TOKENS"]
+__all__ = ["ground_messages"]
 
 # The embedded model has a 2048-token context: leave room for the question and the answer.
 DEFAULT_BUDGET_TOKENS = 1200
@@ -34,16 +34,18 @@ def _is_ref(part: Any) -> bool:
     return isinstance(part, dict) and "type" not in part and isinstance(part.get("bucket_id"), str)
 
 
+def _refs(content: Any) -> list[str]:
+    """Bucket ids whose text one message's content asks for, one per mention, in order."""
+    if isinstance(content, str):
+        return PLACEHOLDER.findall(content)
+    if isinstance(content, list):
+        return [p["bucket_id"] for p in content if _is_ref(p) and "name" not in p]
+    return []
+
+
 def _text_refs(messages: list[dict[str, Any]]) -> list[str]:
     """Bucket ids whose text is asked for, in order of first mention."""
-    ids: list[str] = []
-    for message in messages:
-        content = message.get("content")
-        if isinstance(content, str):
-            ids.extend(PLACEHOLDER.findall(content))
-        elif isinstance(content, list):
-            ids.extend(p["bucket_id"] for p in content if _is_ref(p) and "name" not in p)
-    return list(dict.fromkeys(ids))
+    return list(dict.fromkeys(ref for message in messages for ref in _refs(message.get("content"))))
 
 
 def _question(messages: list[dict[str, Any]]) -> str:
@@ -125,8 +127,7 @@ def _media_part(part: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
     if extension(path.name) in AUDIO_EXTENSIONS:
         part_out = {"type": "input_audio", "input_audio": {"data": data, "format": extension(path.name)}}
     else:
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        part_out = {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
+        part_out = {"type": "image_url", "image_url": {"url": f"data:{content_type(path.name)};base64,{data}"}}
     return part_out, f"bucket {bucket_id}: media {path.name} attached"
 
 
@@ -134,25 +135,23 @@ def _last_mentions(messages: list[dict[str, Any]]) -> dict[str, tuple[int, int]]
     """Where each bucket is mentioned last (message, occurrence): its text goes there only."""
     last: dict[str, tuple[int, int]] = {}
     for m, message in enumerate(messages):
-        content = message.get("content")
-        refs: Iterator[str] = (
-            iter(PLACEHOLDER.findall(content)) if isinstance(content, str)
-            else (p["bucket_id"] for p in content if _is_ref(p) and "name" not in p) if isinstance(content, list)
-            else iter(())
-        )
-        for n, bucket_id in enumerate(refs):
+        for n, bucket_id in enumerate(_refs(message.get("content"))):
             last[bucket_id] = (m, n)
     return last
 
 
-async def ground_messages(messages: list[dict[str, Any]], budget_tokens: int | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+async def ground_messages(
+    messages: list[dict[str, Any]], budget_tokens: int | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
     """``messages`` with bucket references expanded (the input is not changed), and log lines.
 
     ``budget_tokens`` bounds all bucket text together (default :data:`DEFAULT_BUDGET_TOKENS`,
     split evenly between buckets). Missing buckets or media are skipped with a log line.
     """
     ids = _text_refs(messages)
-    has_media = any(_is_ref(p) and "name" in p for m in messages if isinstance(m.get("content"), list) for p in m["content"])
+    has_media = any(
+        _is_ref(p) and "name" in p for m in messages if isinstance(m.get("content"), list) for p in m["content"]
+    )
     if not ids and not has_media:
         return messages, []
     budget = (budget_tokens or DEFAULT_BUDGET_TOKENS) // max(1, len(ids))

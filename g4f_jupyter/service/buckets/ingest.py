@@ -28,7 +28,7 @@ from .downloads import run_jobs
 from .extract import extract
 from .store import Bucket, classify, clean_filename, existing_bucket, extension
 
-__all__ = ["TextChunk", "Progress", "ingest", "READ_BLOCK", "LOAD_EVERY"]
+__all__ = ["TextChunk", "Progress", "ingest"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class Progress:
     data: dict[str, Any]
 
 
+_Item = TextChunk | Progress
 # Steps of reading one source, produced in a worker thread.
 Step = tuple[str, str] | tuple[str, str, str]
 
@@ -180,7 +181,7 @@ async def _steps(gen: Iterator[Any]) -> AsyncIterator[Any]:
             close()
 
 
-async def _read_source(bucket: Bucket, name: str, writer: _CacheWriter, meter: _Meter) -> AsyncIterator[TextChunk | Progress]:
+async def _read_source(bucket: Bucket, name: str, writer: _CacheWriter, meter: _Meter) -> AsyncIterator[_Item]:
     """One uploaded source, wrapped per file as era A does: a fenced block named after it.
 
     Small pieces are gathered into chunks of about READ_BLOCK characters; a large piece
@@ -189,7 +190,7 @@ async def _read_source(bucket: Bucket, name: str, writer: _CacheWriter, meter: _
     buffer: list[str] = []
     buffered = 0  # bytes in buffer
 
-    def take() -> Iterator[TextChunk | Progress]:
+    def take() -> Iterator[_Item]:
         nonlocal buffer, buffered
         text, nbytes, buffer, buffered = "".join(buffer), buffered, [], 0
         if len(text) <= LOAD_EVERY:
@@ -229,7 +230,9 @@ async def _read_source(bucket: Bucket, name: str, writer: _CacheWriter, meter: _
         yield meter.load()
 
 
-async def _read_pending(bucket: Bucket, pending: list[str], writer: _CacheWriter, meter: _Meter) -> AsyncIterator[TextChunk | Progress]:
+async def _read_pending(
+    bucket: Bucket, pending: list[str], writer: _CacheWriter, meter: _Meter
+) -> AsyncIterator[_Item]:
     for name in pending:
         if classify(name) == "media":
             yield Progress({"action": "media", "filename": name})
@@ -251,7 +254,7 @@ async def ingest(
     refine: bool = False,
     *,
     allow_private: bool = False,
-) -> AsyncIterator[TextChunk | Progress]:
+) -> AsyncIterator[_Item]:
     """The bucket's text as :class:`TextChunk` pieces, with :class:`Progress` events between.
 
     Raises :class:`NotFoundError`/:class:`BadRequestError` at the first step for a missing
@@ -274,7 +277,7 @@ async def ingest(
             yield Progress({"error": {"message": f"reading the bucket failed: {type(exc).__name__}: {exc}"}})
 
 
-async def _read(bucket: Bucket, delete_files: bool, allow_private: bool) -> AsyncIterator[TextChunk | Progress]:
+async def _read(bucket: Bucket, delete_files: bool, allow_private: bool) -> AsyncIterator[_Item]:
     async for event in run_jobs(bucket, allow_private):
         yield Progress(event)
     pending = bucket.pending()
@@ -294,7 +297,7 @@ async def _read(bucket: Bucket, delete_files: bool, allow_private: bool) -> Asyn
         except BaseException:
             writer.discard()
             raise
-        bucket.remove_pending(pending)
+        await asyncio.to_thread(bucket.remove_pending, pending)  # waits on the index lock
     if delete_files:
         _delete_sources(bucket, pending)
         yield Progress({"action": "delete_files"})

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .store import Bucket
 
-__all__ = ["Chunk", "split_chunks", "ChunkIndex", "bucket_index", "read_sections"]
+__all__ = ["Chunk", "split_chunks", "ChunkIndex", "bucket_index"]
 
 TARGET_CHARS = 600  # ~150 tokens at ~4 characters per token
 MAX_CHARS = 800
@@ -82,7 +82,7 @@ class ChunkIndex:
             return []
         ids = self._tokenizer.tokenize([query], update_vocab=False, return_as="ids", show_progress=False)
         found, scores = self._retriever.retrieve(ids, k=k, show_progress=False, n_threads=1)
-        return [(int(i), float(s)) for i, s in zip(found[0], scores[0]) if s > 0]
+        return [(int(i), float(s)) for i, s in zip(found[0], scores[0], strict=True) if s > 0]
 
 
 def _strip_fence(name: str, text: str) -> str:

@@ -22,19 +22,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...errors import BadRequestError, NotFoundError
+from ...errors import BadRequestError, NotFoundError, PayloadTooLargeError
 from ...store.atomic import atomic_write_json, atomic_write_text
 from ...store.layout import bucket_dir, cache_dir
 from ...store.locks import file_lock
 from ...store.paths import safe_name
-from ..media import MEDIA_EXTENSIONS
+from ..media import MEDIA_EXTENSIONS, extension
 
 __all__ = [
     "UploadLimits",
+    "check_upload_limits",
     "Bucket",
     "MEDIA_EXTENSIONS",
     "DOCUMENT_EXTENSIONS",
     "PLAIN_EXTENSIONS",
+    "extension",
     "classify",
     "clean_filename",
     "open_bucket",
@@ -44,9 +46,11 @@ __all__ = [
     "media_path",
 ]
 
-AUDIO_EXTENSIONS = frozenset("wav mp3 flac opus ogg m4a".split())
-PLAIN_EXTENSIONS = frozenset("txt xml json js har sh py php css yaml sql log csv twig md arc".split())
-DOCUMENT_EXTENSIONS = frozenset("pdf docx odt epub xlsx html htm zip".split()) | PLAIN_EXTENSIONS
+AUDIO_EXTENSIONS = frozenset({"wav", "mp3", "flac", "opus", "ogg", "m4a"})
+PLAIN_EXTENSIONS = frozenset(
+    {"txt", "xml", "json", "js", "har", "sh", "py", "php", "css", "yaml", "sql", "log", "csv", "twig", "md", "arc"}
+)
+DOCUMENT_EXTENSIONS = frozenset({"pdf", "docx", "odt", "epub", "xlsx", "html", "htm", "zip"}) | PLAIN_EXTENSIONS
 
 FILES_TXT = "files.txt"
 DOWNLOADS_JSON = "downloads.json"
@@ -66,8 +70,13 @@ class UploadLimits:
     max_files: int = 50
 
 
-def extension(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+def check_upload_limits(files: list[tuple[str, bytes]], limits: UploadLimits) -> None:
+    """A 413 for too many files or one too large, before anything is written."""
+    if len(files) > limits.max_files:
+        raise PayloadTooLargeError(f"{len(files)} files in one upload, over the limit of {limits.max_files}")
+    for name, data in files:
+        if len(data) > limits.max_file_bytes:
+            raise PayloadTooLargeError(f"{name!r} is {len(data)} bytes, over the limit of {limits.max_file_bytes}")
 
 
 def classify(name: str) -> str | None:
@@ -152,6 +161,14 @@ class Bucket:
             yield
         finally:
             os.close(fd)
+
+    def jobs(self) -> list[Any]:
+        """The download jobs waiting in ``downloads.json``; a damaged file counts as none."""
+        try:
+            jobs = json.loads(self.downloads.read_text("utf-8"))
+        except (FileNotFoundError, ValueError):
+            return []
+        return jobs if isinstance(jobs, list) else []
 
     # -- files.txt ---------------------------------------------------------------
     def pending(self) -> list[str]:

@@ -17,7 +17,18 @@ from typing import Any
 
 from ...errors import BadRequestError, PayloadTooLargeError
 from ...store.atomic import atomic_write_json
-from .store import DOWNLOADS_JSON, RESERVED, Bucket, UploadLimits, bucket_size, classify, clean_filename, open_bucket
+from .store import (
+    DOWNLOADS_JSON,
+    RESERVED,
+    Bucket,
+    UploadLimits,
+    bucket_size,
+    check_upload_limits,
+    classify,
+    clean_filename,
+    extension,
+    open_bucket,
+)
 
 __all__ = ["upload_files"]
 
@@ -62,11 +73,7 @@ def upload_files(bucket_id: str, files: list[tuple[str, bytes]], limits: UploadL
     bucket = open_bucket(bucket_id)
     if not files:
         raise BadRequestError("no files in the upload (multipart field 'files')")
-    if len(files) > limits.max_files:
-        raise PayloadTooLargeError(f"{len(files)} files in one upload, over the limit of {limits.max_files}")
-    for name, data in files:
-        if len(data) > limits.max_file_bytes:
-            raise PayloadTooLargeError(f"{name!r} is {len(data)} bytes, over the limit of {limits.max_file_bytes}")
+    check_upload_limits(files, limits)
     rejected: list[dict[str, str]] = []
     accepted: list[tuple[str, str, bytes]] = []  # (name, kind, data)
     jobs: list[Any] = []
@@ -83,8 +90,9 @@ def upload_files(bucket_id: str, files: list[tuple[str, bytes]], limits: UploadL
         if name in RESERVED:
             rejected.append({"name": raw_name, "reason": f"{name!r} is a reserved name"})
         elif kind is None:
-            ext = name.rsplit(".", 1)[-1] if "." in name else ""
-            rejected.append({"name": raw_name, "reason": f"unsupported file type {('.' + ext) if ext else '(no extension)'}"})
+            ext = extension(name)
+            kind_text = f".{ext}" if ext else "(no extension)"
+            rejected.append({"name": raw_name, "reason": f"unsupported file type {kind_text}"})
         else:
             accepted.append((name, kind, data))
     staged: dict[Path, tuple[Path, int]] = {}
@@ -100,8 +108,7 @@ def upload_files(bucket_id: str, files: list[tuple[str, bytes]], limits: UploadL
             if accepted:
                 bucket.add_pending(name for name, _, _ in accepted)
             if jobs:
-                existing = json.loads(bucket.downloads.read_text("utf-8")) if bucket.downloads.is_file() else []
-                atomic_write_json(bucket.downloads, [*existing, *jobs])
+                atomic_write_json(bucket.downloads, [*bucket.jobs(), *jobs])
     finally:
         for tmp, _ in staged.values():
             tmp.unlink(missing_ok=True)  # renamed ones are gone already
