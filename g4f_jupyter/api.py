@@ -6,13 +6,13 @@ stream runs on a private background loop (see :mod:`g4f_jupyter.core.sync`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import contextlib
+from collections.abc import AsyncIterator, Generator
 from typing import Any
 
-from .core.events import Auth, Content, Error, Event
-from .core.runner import ChatRequest
+from .core.events import Content, Event
+from .core.runner import ChatRequest, raise_for_event
 from .core.sync import iterate_sync
-from .errors import G4FError, MissingAuthError
 from .service.conversation import build_messages, open_conversation
 
 __all__ = ["ask", "aask", "stream", "astream"]
@@ -49,37 +49,29 @@ async def astream(
     """Stream the answer as typed events. Bad provider/model/key raise before the first event."""
     request = _request(prompt, model, provider, system, history, api_key, api_base, options)
     _, events = open_conversation(request)
-    async for event in events:
-        yield event
+    async with contextlib.aclosing(events):  # stopping early must stop the provider now, not at garbage collection
+        async for event in events:
+            yield event
 
 
-def stream(prompt: str | list[dict[str, Any]], **kwargs: Any) -> Iterator[Event]:
+def stream(prompt: str | list[dict[str, Any]], **kwargs: Any) -> Generator[Event, None, None]:
     """Sync twin of :func:`astream`; safe to call from a notebook cell."""
     return iterate_sync(lambda: astream(prompt, **kwargs))
 
 
-def _raise_for(event: Event) -> None:
-    if isinstance(event, Auth):
-        raise MissingAuthError(event.message)
-    if isinstance(event, Error):
-        raise G4FError(event.message)
+def _text(event: Event) -> str:
+    """The text an event adds to the answer; a failed stream raises instead."""
+    raise_for_event(event)
+    return event.content if isinstance(event, Content) else ""
 
 
 async def aask(prompt: str | list[dict[str, Any]], **kwargs: Any) -> str:
     """The whole answer as text; raises :class:`G4FError` when the provider fails."""
-    parts: list[str] = []
-    async for event in astream(prompt, **kwargs):
-        _raise_for(event)
-        if isinstance(event, Content):
-            parts.append(event.content)
-    return "".join(parts)
+    async with contextlib.aclosing(astream(prompt, **kwargs)) as events:
+        return "".join([_text(event) async for event in events])
 
 
 def ask(prompt: str | list[dict[str, Any]], **kwargs: Any) -> str:
     """Sync twin of :func:`aask`; safe to call from a notebook cell."""
-    parts: list[str] = []
-    for event in stream(prompt, **kwargs):
-        _raise_for(event)
-        if isinstance(event, Content):
-            parts.append(event.content)
-    return "".join(parts)
+    with contextlib.closing(stream(prompt, **kwargs)) as events:
+        return "".join(_text(event) for event in events)

@@ -16,7 +16,6 @@ __all__ = [
     "PayloadTooLargeError",
     "NotSupportedError",
     "ProviderHTTPError",
-    "ConflictError",
 ]
 
 
@@ -56,10 +55,6 @@ class NotSupportedError(G4FError):
     """The provider cannot do this (e.g. speech synthesis)."""
 
     status = 501
-
-
-class ConflictError(G4FError):
-    status = 409
 
 
 class ProviderHTTPError(G4FError):

@@ -103,7 +103,7 @@ class G4FMagics(Magics):
             with contextlib.closing(events):
                 for event in events:
                     if isinstance(event, (Content, Media)):
-                        parts.append(event.content if isinstance(event, Content) else event.markdown())
+                        parts.append(event.content)  # an image's content is its Markdown
                         live.update("".join(parts))
                     elif isinstance(event, ProviderInfo):
                         used = event

@@ -5,10 +5,24 @@ from __future__ import annotations
 import platform
 
 from ._version import __version__
+from .core.provider import Provider
 from .core.registry import get_registry
 from .magics_options import FORMATS, OPTION_HELP
 
 __all__ = ["providers_table", "help_text", "version_text"]
+
+
+def _key_state(provider: Provider) -> str:
+    """Whether the provider's key is needed and set, naming the variable that holds it."""
+    spec = provider.spec
+    var = spec.api_key_env
+    if not spec.needs_auth and not var:
+        return "not needed"
+    if provider.api_key():
+        return f"set ({var})" if var else "set"
+    if not spec.needs_auth:
+        return f"optional ({var})"
+    return f"missing: set {var}" if var else "missing"
 
 
 def providers_table() -> tuple[str, str]:
@@ -17,17 +31,9 @@ def providers_table() -> tuple[str, str]:
     plain: list[str] = []
     rows = ["| Provider | Key | Models |", "|---|---|---|"]
     for provider in registry.providers():
-        spec = provider.spec
-        if not spec.needs_auth and not spec.api_key_env:
-            key = "not needed"
-        elif provider.api_key():
-            key = f"set ({spec.api_key_env})" if spec.api_key_env else "set"
-        else:
-            key = f"missing: set {spec.api_key_env}" if spec.api_key_env else "missing"
-            if not spec.needs_auth:
-                key = f"optional ({spec.api_key_env})"
+        key = _key_state(provider)
         default = " (default)" if provider.name == registry.default_name else ""
-        models = ", ".join(provider.models + (["(+ live list)"] if spec.live_models else []))
+        models = ", ".join(provider.models + (["(+ live list)"] if provider.spec.live_models else []))
         plain.append(f"{provider.name}{default} [{key}]: {models or '-'}")
         rows.append(f"| `{provider.name}`{default} | {key} | {models or '-'} |")
     for error in registry.errors:

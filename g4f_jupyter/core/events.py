@@ -78,12 +78,10 @@ class Media(Event):
     type: ClassVar[str] = "content"
 
     def __post_init__(self) -> None:
-        # The wire always carries the rendered markdown; storing it here keeps a parsed event equal to the sent one.
+        # The wire always carries the rendered Markdown; filling it in here keeps a parsed event equal to the sent one
+        # and lets every consumer read ``content`` as it would for a text event.
         if not self.content:
-            object.__setattr__(self, "content", self.markdown())
-
-    def markdown(self) -> str:
-        return self.content or "\n".join(f"[![{self.alt}]({u})]({u})" for u in self.urls)
+            object.__setattr__(self, "content", "\n".join(f"[![{self.alt}]({u})]({u})" for u in self.urls))
 
 
 @dataclass(frozen=True)
@@ -206,11 +204,10 @@ def to_wire(event: Event) -> dict[str, Any]:
     if isinstance(event, Content):
         return {"type": "content", "content": event.content}
     if isinstance(event, Media):
-        return _drop_none({"type": "content", "content": event.markdown(), "urls": list(event.urls), "alt": event.alt or None})
+        return _drop_none({"type": "content", "content": event.content, "urls": list(event.urls), "alt": event.alt or None})
     if isinstance(event, Reasoning):
-        return _drop_none(
-            {"type": "reasoning", "token": event.token, "status": event.status, "label": event.label, "is_thinking": event.is_thinking}
-        )
+        flat = {"token": event.token, "status": event.status, "label": event.label, "is_thinking": event.is_thinking}
+        return _drop_none({"type": "reasoning", **flat})
     if isinstance(event, Preview):
         extra = {"urls": list(event.urls)} if event.urls else {}
         return _drop_none({"type": "preview", "preview": event.preview, **extra, "alt": event.alt or None})
@@ -265,7 +262,7 @@ def from_wire(obj: dict[str, Any]) -> Event:
     try:
         if kind == "provider":
             p = obj.get("provider") or {}
-            return ProviderInfo(name=p.get("name", ""), model=p.get("model", ""), label=p.get("label", ""), url=p.get("url", ""))
+            return ProviderInfo(**{key: p.get(key, "") for key in ("name", "model", "label", "url")})
         if kind == "parameters":
             return Parameters(dict(obj.get("parameters") or {}))
         if kind == "content":
@@ -273,7 +270,7 @@ def from_wire(obj: dict[str, Any]) -> Event:
                 return Media(urls=tuple(obj["urls"]), alt=obj.get("alt", ""), content=obj.get("content", ""))
             return Content(str(obj.get("content", "")))
         if kind == "reasoning":
-            return Reasoning(token=obj.get("token"), status=obj.get("status"), label=obj.get("label"), is_thinking=obj.get("is_thinking"))
+            return Reasoning(**{key: obj.get(key) for key in ("token", "status", "label", "is_thinking")})
         if kind == "preview":
             return Preview(str(obj.get("preview", "")), urls=tuple(obj.get("urls", ())), alt=obj.get("alt", ""))
         if kind == "conversation":

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import MissingAuthError
+from ..store.keys import stored_api_key
 from .events import Event
 
 __all__ = ["AsyncGeneratorProvider", "ChatMessage", "Provider", "ProviderModelMixin", "ProviderSpec"]
@@ -47,10 +48,6 @@ class ProviderSpec:
     headers: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     source: str = ""
-
-    @property
-    def display_label(self) -> str:
-        return self.label or self.name
 
 
 class ProviderModelMixin:
@@ -90,15 +87,12 @@ class ProviderModelMixin:
         return self.models
 
     def get_model(self, model: str | None) -> str:
-        """``model`` or the default; an unknown name passes through when the list is live."""
+        """``model`` or the default; whether the name is offered is the runner's check, not this one's."""
         return model or self.default_model
 
 
 class AsyncGeneratorProvider(ABC):
     """A provider whose answer is an async stream of typed events."""
-
-    supports_stream = True
-    supports_system_message = True
 
     def __init__(self, spec: ProviderSpec) -> None:
         self.spec = spec
@@ -109,7 +103,7 @@ class AsyncGeneratorProvider(ABC):
 
     @property
     def label(self) -> str:
-        return self.spec.display_label
+        return self.spec.label or self.spec.name
 
     @property
     def url(self) -> str:
@@ -129,16 +123,24 @@ class AsyncGeneratorProvider(ABC):
             return explicit
         if self.spec.api_key_env and os.environ.get(self.spec.api_key_env):
             return os.environ[self.spec.api_key_env]
-        from ..store.keys import stored_api_key
-
         return stored_api_key(self.spec.parent or self.spec.name)
+
+    def _missing_key(self) -> str:
+        var = self.spec.api_key_env or "an api_key"
+        return f"{self.name} needs an API key: set the environment variable {var}"
+
+    def missing_key_message(self, explicit: str | None = None) -> str | None:
+        """What to set when the provider needs a key and has none, else ``None``.
+
+        Pickers and listings warn with the same words a request would fail with.
+        """
+        return self._missing_key() if self.spec.needs_auth and not self.api_key(explicit) else None
 
     def require_api_key(self, explicit: str | None = None) -> str | None:
         """The key, or :class:`MissingAuthError` naming the variable when the provider needs one."""
         key = self.api_key(explicit)
         if not key and self.spec.needs_auth:
-            var = self.spec.api_key_env or "an api_key"
-            raise MissingAuthError(f"{self.name} needs an API key: set the environment variable {var}")
+            raise MissingAuthError(self._missing_key())
         return key
 
     @abstractmethod

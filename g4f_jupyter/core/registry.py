@@ -149,10 +149,15 @@ _cache_lock = threading.Lock()
 
 
 def _fingerprint(dirs: list[Path]) -> tuple[tuple[str, int, int], ...]:
+    """Name, mtime and size of every catalog file; a file removed while listing is simply left out."""
     entries = []
     for directory in dirs:
-        if directory.is_dir():
-            entries.extend((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.toml")))
+        for path in sorted(directory.glob("*.toml")) if directory.is_dir() else ():
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            entries.append((str(path), stat.st_mtime_ns, stat.st_size))
     return tuple(entries)
 
 

@@ -30,7 +30,7 @@ from .events import (
 from .provider import ChatMessage, Provider
 from .registry import Registry, get_registry
 
-__all__ = ["Candidate", "ChatRequest", "estimate_tokens", "message_text", "plan_chat", "run_chat"]
+__all__ = ["Candidate", "ChatRequest", "estimate_tokens", "message_text", "plan_chat", "raise_for_event", "run_chat"]
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +68,6 @@ def _split_model(request: ChatRequest, registry: Registry) -> tuple[str | None, 
     return provider, model
 
 
-def _has_key(provider: Provider, request: ChatRequest) -> bool:
-    try:
-        provider.require_api_key(request.api_key)
-    except MissingAuthError:
-        return False
-    return True
-
-
 def plan_chat(request: ChatRequest, registry: Registry | None = None) -> list[Candidate]:
     """The providers to try, in order. Raises before any streaming for bad input.
 
@@ -101,7 +93,7 @@ def plan_chat(request: ChatRequest, registry: Registry | None = None) -> list[Ca
     else:
         default = registry.get(registry.default_name)
         candidates = [Candidate(default, default.default_model)]
-    usable = [c for c in candidates if _has_key(c.provider, request)]
+    usable = [c for c in candidates if c.provider.missing_key_message(request.api_key) is None]
     if not usable:
         candidates[0].provider.require_api_key(request.api_key)  # raises the precise message
     return usable
@@ -129,27 +121,49 @@ def _error_event(exc: BaseException) -> Event:
     return Error(error=name, message=f"{name}: {exc}")
 
 
+def raise_for_event(event: Event) -> None:
+    """Raise the exception a terminal ``auth``/``error`` event stands for (the inverse of streaming one).
+
+    Callers that want the whole answer as a value turn a failed stream back into an exception.
+    """
+    if isinstance(event, Auth):
+        raise MissingAuthError(event.message)
+    if isinstance(event, Error):
+        raise G4FError(event.message)
+
+
 async def run_chat(
     request: ChatRequest,
     candidates: list[Candidate] | None = None,
     registry: Registry | None = None,
 ) -> AsyncIterator[Event]:
-    """Stream one turn as typed events, trying ``candidates`` in order until one answers."""
+    """Stream one turn as typed events, trying ``candidates`` in order until one answers.
+
+    This request's log lines always come last, whichever way the turn ended.
+    """
     logs: list[str] = []
+    async with contextlib.aclosing(_turn(request, candidates, registry, logs)) as events:
+        async for event in events:
+            yield event
+    for line in logs:
+        yield Log(line)
+
+
+async def _turn(
+    request: ChatRequest, candidates: list[Candidate] | None, registry: Registry | None, logs: list[str]
+) -> AsyncIterator[Event]:
+    """The events of one turn up to ``finish`` (or a terminal error); log lines are collected in ``logs``."""
     try:
         candidates = candidates if candidates is not None else plan_chat(request, registry)
     except G4FError as exc:
         yield _error_event(exc)
         return
-    prompt_text = "".join(message_text(m) for m in request.messages)
     failure: BaseException | None = None
-    answered: Candidate | None = None
-    usage: Usage | None = None
-    finish: Finish | None = None
-    completion: list[str] = []
     for candidate in candidates:
         provider = candidate.provider
-        usage, finish, completion = None, None, []  # a failed candidate's figures must not leak into the answer
+        usage: Usage | None = None  # a failed candidate's figures must not leak into the answer
+        finish: Finish | None = None
+        completion: list[str] = []
         yield ProviderInfo(name=provider.name, model=candidate.model, label=provider.label, url=provider.url)
         params = provider.parameters()
         if params:
@@ -172,8 +186,6 @@ async def run_chat(
                         logs.append(event.log)
                     elif isinstance(event, (Error, Auth)):
                         yield event
-                        for line in logs:
-                            yield Log(line)
                         return
                     else:
                         if isinstance(event, (Content, Media, Reasoning)):
@@ -181,34 +193,25 @@ async def run_chat(
                         if isinstance(event, Content):
                             completion.append(event.content)
                         yield event
-            answered = candidate
-            failure = None
-            break
         except Exception as exc:
             log.debug("provider %s failed", provider.name, exc_info=True)
             if started:
                 yield _error_event(exc)
-                for line in logs:
-                    yield Log(line)
                 return
             failure = exc
             logs.append(f"{provider.name}: {type(exc).__name__}: {exc}")
-    if answered is None:
-        yield _error_event(failure or RuntimeError("no provider could answer"))
-        for line in logs:
-            yield Log(line)
+            continue
+        if usage is None:
+            prompt_tokens = estimate_tokens("".join(message_text(m) for m in request.messages))
+            completion_tokens = estimate_tokens("".join(completion))
+            usage = Usage(prompt_tokens, completion_tokens, prompt_tokens + completion_tokens, estimated=True)
+        yield Usage(
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.total_tokens,
+            estimated=usage.estimated,
+            extra={**usage.extra, "model": candidate.model, "provider": provider.name},
+        )
+        yield finish or Finish("stop")
         return
-    if usage is None:
-        prompt_tokens = estimate_tokens(prompt_text)
-        completion_tokens = estimate_tokens("".join(completion))
-        usage = Usage(prompt_tokens, completion_tokens, prompt_tokens + completion_tokens, estimated=True)
-    yield Usage(
-        usage.prompt_tokens,
-        usage.completion_tokens,
-        usage.total_tokens,
-        estimated=usage.estimated,
-        extra={**usage.extra, "model": answered.model, "provider": answered.provider.name},
-    )
-    yield finish or Finish("stop")
-    for line in logs:
-        yield Log(line)
+    yield _error_event(failure or RuntimeError("no provider could answer"))

@@ -9,9 +9,10 @@ hand it an async iterator and read its items through a queue. Interrupting the c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator
 from typing import TypeVar
 
 __all__ = ["background_loop", "iterate_sync"]
@@ -38,7 +39,7 @@ class _Failure:
         self.exc = exc
 
 
-def iterate_sync(make_stream: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+def iterate_sync(make_stream: Callable[[], AsyncIterator[T]]) -> Generator[T, None, None]:
     """Yield the items of ``make_stream()`` (run on the background loop) synchronously."""
     items: queue.Queue[object] = queue.Queue()
 
@@ -65,7 +66,5 @@ def iterate_sync(make_stream: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
     finally:
         if not future.done():
             future.cancel()
-            try:
+            with contextlib.suppress(BaseException):  # cancelled or failed while closing: nothing to report
                 future.result(timeout=2)
-            except BaseException:  # noqa: BLE001 - cancelled or failed while closing: nothing to report
-                pass

@@ -40,9 +40,12 @@ def bucket_dir(bucket_id: str) -> Path:
 
 
 def share_file(share_id: str) -> Path:
-    """``shares/<share_id>.json`` (validated; not created)."""
-    root = _sub("shares")
-    return safe_path(root, share_id, what="share id").with_suffix(".json")
+    """``shares/<share_id>.json`` (validated; not created).
+
+    The suffix is appended, not substituted: ids may hold dots, and ``a.v1``/``a.v2`` must stay two shares.
+    """
+    path = safe_path(_sub("shares"), share_id, what="share id")
+    return path.with_name(f"{path.name}.json")
 
 
 def media_dir() -> Path:

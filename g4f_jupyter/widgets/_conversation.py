@@ -27,7 +27,6 @@ class ConversationLog:
         self.title = "New chat"
         self.added = stamp
         self.updated = stamp
-        self.system = ""
         self.items: list[dict[str, Any]] = []
 
     def add(self, item: dict[str, Any]) -> None:
@@ -44,7 +43,8 @@ class ConversationLog:
         """Earlier turns as chat messages (role + content) for the next request."""
         return [{"role": item["role"], "content": item["content"]} for item in self.items if item.get("content")]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, system: str = "") -> dict[str, Any]:
+        """A deep copy in the stored shape; ``system`` is the prompt box's current text."""
         data: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
@@ -52,6 +52,6 @@ class ConversationLog:
             "updated": self.updated,
             "items": copy.deepcopy(self.items),
         }
-        if self.system:
-            data["system"] = self.system
+        if system:
+            data["system"] = system
         return data

@@ -29,12 +29,11 @@ def note_html(message: str, kind: str = "info") -> str:
 
 def human_size(size: int) -> str:
     """Bytes as B / KB / MB for file lists."""
-    value = float(size)
-    for unit in ("B", "KB", "MB"):
-        if value < 1024 or unit == "MB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} MB"
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def now_ms() -> int:

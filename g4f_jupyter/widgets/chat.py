@@ -18,7 +18,7 @@ from ..api import astream
 from ..core.events import Auth, Content, Error, Finish, Media, Message, ProviderInfo, Reasoning, Title, Usage, to_wire
 from ..core.provider import Provider
 from ..core.registry import get_registry
-from ..errors import G4FError, MissingAuthError
+from ..errors import G4FError
 from ..service.conversation import build_messages
 from ..store.paths import safe_name
 from ._conversation import ConversationLog
@@ -29,18 +29,9 @@ from ._turn import Turn
 __all__ = ["ChatWidget"]
 
 
-def missing_key_message(provider: Provider) -> str | None:
-    """The provider's own 'set this variable' message when its key is missing, else ``None``."""
-    try:
-        provider.require_api_key()
-    except MissingAuthError as exc:
-        return str(exc)
-    return None
-
-
 def _provider_option(provider: Provider) -> tuple[str, str]:
     label = provider.label
-    if missing_key_message(provider):
+    if provider.missing_key_message():
         label += f" — set {provider.spec.api_key_env or 'an API key'}"
     return label, provider.name
 
@@ -65,7 +56,9 @@ class ChatWidget(widgets.VBox):
         )
         self.model_select = widgets.Dropdown(description="Model")
         self.key_warning = widgets.HTML()
-        self.system = widgets.Textarea(value=system, placeholder="System prompt (optional)", rows=1, layout={"width": "100%"})
+        self.system = widgets.Textarea(
+            value=system, placeholder="System prompt (optional)", rows=1, layout={"width": "100%"}
+        )
         self.input = widgets.Textarea(placeholder="Ask something… (Send to submit)", rows=3, layout={"width": "100%"})
         self.send_button = widgets.Button(description="Send", button_style="primary", icon="paper-plane")
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
@@ -116,8 +109,7 @@ class ChatWidget(widgets.VBox):
     @property
     def conversation(self) -> dict[str, Any]:
         """A copy of the conversation object (protocol §5.1 shape), ready for ``save_share``."""
-        self._log.system = self.system.value.strip()
-        return self._log.as_dict()
+        return self._log.as_dict(system=self.system.value.strip())
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -185,8 +177,9 @@ class ChatWidget(widgets.VBox):
         provider = get_registry().get(self.provider_select.value)
         models = provider.models
         self.model_select.options = [(m, m) for m in models] if models else [("(provider default)", "")]
-        self.model_select.value = provider.default_model if provider.default_model in models else self.model_select.options[0][1]
-        self.key_warning.value = note_html(missing_key_message(provider) or "", "warning")
+        default = provider.default_model
+        self.model_select.value = default if default in models else self.model_select.options[0][1]
+        self.key_warning.value = note_html(provider.missing_key_message() or "", "warning")
 
     def _messages(self, prompt: str, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The request: system, history, and the prompt with the attached bucket as a
@@ -236,7 +229,7 @@ class ChatWidget(widgets.VBox):
         if isinstance(event, Content):
             turn.append(event.content)
         elif isinstance(event, Media):
-            turn.append(("\n\n" if turn.text else "") + event.markdown())
+            turn.append(("\n\n" if turn.text else "") + event.content)
         elif isinstance(event, Reasoning):
             turn.append_reasoning(event.token or (f"\n_{event.status}_\n" if event.status else ""))
         elif isinstance(event, ProviderInfo):

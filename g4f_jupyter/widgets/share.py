@@ -56,7 +56,7 @@ class ShareWidget(widgets.VBox):
         conversation["updated"] = self._saved_stamp
         try:
             save_share(self.share_id, conversation)
-        except G4FError as exc:
+        except (G4FError, OSError) as exc:  # it also runs when an answer ends: a full disk must not break the chat
             self.status.value = note_html(f"Could not share: {exc}", "error")
             return None
         if not self.shared:

@@ -67,7 +67,10 @@ class BucketUploadWidget(widgets.VBox):
         return self.task
 
     def delete(self) -> None:
-        """Delete the bucket and everything read from it."""
+        """Delete the bucket and everything read from it (not while files are still being read into it)."""
+        if self.task is not None and not self.task.done():
+            self.status.value = note_html("Still reading: delete the bucket once reading has finished.", "warning")
+            return
         try:
             delete_bucket(self.bucket_id)
         except G4FError as exc:
@@ -142,7 +145,8 @@ class BucketUploadWidget(widgets.VBox):
         media = [_media_name(m) for m in result.get("media", ())]
         rows = [(name, "text") for name in result.get("files", ())] + [(name, "media") for name in media]
         self.files.value = "".join(
-            f"<div class='g4f-file'>{html.escape(name)} · {kind} · {human_size(sizes.get(name, 0))}</div>" for name, kind in rows
+            f"<div class='g4f-file'>{html.escape(name)} · {kind} · {human_size(sizes.get(name, 0))}</div>"
+            for name, kind in rows
         )
         self.rejected.value = "".join(
             note_html(f"{r.get('name', '?')}: {r.get('reason', 'rejected')}", "warning") for r in result.get("rejected", ())

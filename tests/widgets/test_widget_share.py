@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from tornado.httpclient import HTTPClientError
@@ -13,12 +12,6 @@ from tornado.httpclient import HTTPClientError
 from g4f_jupyter.service.shares import load_share
 from g4f_jupyter.store.layout import share_file
 from g4f_jupyter.widgets import ChatWidget, ShareWidget
-
-
-@pytest.fixture
-def jp_asyncio_loop(_function_scoped_runner: Any) -> Any:
-    """Serve the test server on the loop the test (and the chat's tasks) run on."""
-    return _function_scoped_runner.get_loop()
 
 
 @pytest.mark.asyncio

@@ -71,18 +71,18 @@ class BackendApiProvider(Provider):
             return sorted({m for ids in data.values() for m in ids})
         return [str(entry.get("name")) for entry in data if isinstance(entry, dict) and entry.get("name")]
 
-    def get_model(self, model: str | None) -> str:
-        return model or self.default_model  # empty lets the remote server pick its default
-
     async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncIterator[Event]:
         media = [[data_uri(data, name), name] for data, name in kwargs.get("media") or ()]
         body = {"model": model, "messages": messages, "media": media, "api_key": self.api_key(kwargs.get("api_key"))}
         body.update(_json_safe(kwargs))
-        async with async_client(timeout=300.0, headers=self._headers()) as client:
-            async with client.stream("POST", f"{self._server()}/backend-api/v2/conversation", json=body) as response:
-                await raise_for_status(response, self.name)
-                async for line in response.aiter_lines():
-                    event = parse_line(line)
-                    if event is None or (isinstance(event, ProviderInfo) and not event.name):
-                        continue
-                    yield event
+        url = f"{self._server()}/backend-api/v2/conversation"
+        async with (
+            async_client(timeout=300.0, headers=self._headers()) as client,
+            client.stream("POST", url, json=body) as response,
+        ):
+            await raise_for_status(response, self.name)
+            async for line in response.aiter_lines():
+                event = parse_line(line)
+                if event is None or (isinstance(event, ProviderInfo) and not event.name):
+                    continue
+                yield event

@@ -22,6 +22,7 @@ from typing import Any
 from ...errors import NotSupportedError
 from ..events import Content, Event, Finish, Usage
 from ..provider import ChatMessage, Provider
+from ..runner import message_text
 
 __all__ = ["LocalProvider", "load_model", "model_path"]
 
@@ -78,8 +79,6 @@ def load_model(n_ctx: int = 2048, n_threads: int | None = None) -> Any:
 
 def _plain_messages(messages: list[ChatMessage]) -> list[dict[str, str]]:
     """Flatten content parts to text: the embedded model reads text only."""
-    from ..runner import message_text
-
     return [{"role": str(m.get("role", "user")), "content": message_text(m)} for m in messages]
 
 

@@ -22,7 +22,10 @@ from .http import async_client, raise_for_status
 
 __all__ = ["OpenAIProvider"]
 
-_PASSTHROUGH = ("temperature", "max_tokens", "top_p", "seed", "stop", "presence_penalty", "frequency_penalty", "tools", "response_format")
+_PASSTHROUGH = (
+    "temperature", "max_tokens", "top_p", "seed", "stop",
+    "presence_penalty", "frequency_penalty", "tools", "response_format",
+)
 
 
 class OpenAIProvider(Provider):
@@ -71,7 +74,9 @@ class OpenAIProvider(Provider):
                 async for event in self._stream(client, url, body, False):
                     yield event
 
-    async def _stream(self, client: httpx.AsyncClient, url: str, body: dict[str, Any], stream_usage: bool) -> AsyncIterator[Event]:
+    async def _stream(
+        self, client: httpx.AsyncClient, url: str, body: dict[str, Any], stream_usage: bool
+    ) -> AsyncIterator[Event]:
         """One streamed ``/chat/completions`` call as typed events."""
         if stream_usage:
             body = {**body, "stream_options": {"include_usage": True}}
@@ -86,7 +91,9 @@ class OpenAIProvider(Provider):
 
 def _with_media(messages: list[ChatMessage], media: list[tuple[bytes | str, str]] | None) -> list[ChatMessage]:
     """Attached images as ``image_url`` parts (data URIs) of the last user message, the OpenAI vision shape."""
-    images = [data_uri(data, name) for data, name in media or () if (mimetypes.guess_type(name)[0] or "").startswith("image/")]
+    images = [
+        data_uri(data, name) for data, name in media or () if (mimetypes.guess_type(name)[0] or "").startswith("image/")
+    ]
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=None)
     if not images or last_user is None:
         return messages
