@@ -110,6 +110,8 @@ def _item_html(item: Any) -> str:
     role = item.get("role") if item.get("role") in ("user", "assistant", "system") else "assistant"
     head = html.escape(role if role != "assistant" else _provider_label(item.get("provider")) or "assistant")
     reasoning = item.get("reasoning")
+    if isinstance(reasoning, dict):  # the chat widget stores {"text": ...}
+        reasoning = reasoning.get("text")
     details = ""
     if isinstance(reasoning, str) and reasoning.strip():
         details = f"<details class=\"reasoning\"><summary>Reasoning</summary>{markdown_html(reasoning)}</details>"

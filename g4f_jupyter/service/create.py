@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core.events import Auth, Content, Error, Finish
-from ..errors import BadRequestError, G4FError, MissingAuthError
+from ..core.runner import raise_for_event
+from ..errors import BadRequestError
 from ..store.atomic import atomic_write_text
 from ..store.layout import cache_dir
 from .conversation import build_messages, open_conversation, request_from_body, with_defaults
@@ -95,7 +96,7 @@ async def _generate(params: Mapping[str, str], headers: Mapping[str, str], promp
         elif isinstance(event, Finish):
             reason = event.reason
         elif isinstance(event, (Auth, Error)) and not parts:
-            raise (MissingAuthError if isinstance(event, Auth) else G4FError)(event.message)
+            raise_for_event(event)
         elif isinstance(event, (Auth, Error)):
             parts.append(f"\n[{event.message}]")
     text = "".join(parts)
