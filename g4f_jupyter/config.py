@@ -7,6 +7,7 @@ and the kernel and the server must agree on the same directory.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -36,6 +37,7 @@ def user_providers_dir() -> Path:
     return Path(jupyter_config_dir()) / "g4f" / "providers"
 
 
+@functools.cache
 def catalog_dir() -> Path:
     """The shipped provider catalog: inside the wheel, or ``providers/`` of a source checkout."""
     packaged = Path(__file__).parent / "providers"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import sys
 import threading
 from collections.abc import Iterable
@@ -149,15 +150,24 @@ _cache_lock = threading.Lock()
 
 
 def _fingerprint(dirs: list[Path]) -> tuple[tuple[str, int, int], ...]:
-    """Name, mtime and size of every catalog file; a file removed while listing is simply left out."""
+    """Name, mtime and size of every catalog file; a file removed while listing is simply left out.
+
+    Runs on every request, so it lists each directory once (``scandir``) and stats each file once.
+    """
     entries = []
     for directory in dirs:
-        for path in sorted(directory.glob("*.toml")) if directory.is_dir() else ():
+        try:
+            listing = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in listing:
+            if not entry.name.endswith(".toml"):
+                continue
             try:
-                stat = path.stat()
+                stat = entry.stat()
             except OSError:
                 continue
-            entries.append((str(path), stat.st_mtime_ns, stat.st_size))
+            entries.append((entry.path, stat.st_mtime_ns, stat.st_size))
     return tuple(entries)
 
 
