@@ -42,6 +42,7 @@ class ProviderSpec:
     audio_models: tuple[str, ...] = ()
     video_models: tuple[str, ...] = ()
     live_models: bool = False
+    context_tokens: int = 0  # the models' context window; 0 = unknown (file text gets a small budget)
     parent: str | None = None
     order: int = 100
     default: bool = False

@@ -12,9 +12,10 @@ import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from ..core.events import Event
+from ..core.events import Error, Event, Log
 from ..core.runner import Candidate, ChatRequest, plan_chat, run_chat
 from ..errors import BadRequestError
+from .buckets import ground_messages
 
 __all__ = ["header", "request_from_body", "with_defaults", "open_conversation", "build_messages"]
 
@@ -120,17 +121,20 @@ def open_conversation(request: ChatRequest) -> tuple[list[Candidate], AsyncItera
     return candidates, _grounded_chat(request, candidates)
 
 
+def _grounding_budget(candidates: list[Candidate]) -> int | None:
+    """Half the first provider's context for file text; ``None`` (the small default) when unknown."""
+    context = candidates[0].provider.spec.context_tokens if candidates else 0
+    return context // 2 if context > 0 else None
+
+
 async def _grounded_chat(request: ChatRequest, candidates: list[Candidate]) -> AsyncIterator[Event]:
     """Expand bucket references in the messages, run the chat, then log what was included.
 
     Grounding may read files, so it runs inside the stream; its log lines come after the
     runner's own events, keeping the protocol order (logs last).
     """
-    from ..core.events import Error, Log
-    from .buckets import ground_messages
-
     try:
-        messages, lines = await ground_messages(request.messages)
+        messages, lines = await ground_messages(request.messages, _grounding_budget(candidates))
     except Exception as exc:  # noqa: BLE001 - a failure is an event, never a broken stream
         yield Error(error=type(exc).__name__, message=f"reading the chat's files failed: {exc}")
         return

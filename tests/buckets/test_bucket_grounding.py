@@ -121,3 +121,46 @@ async def test_bucket_chat_with_embedded_model_is_grounded_in_the_relevant_chunk
     assert line.endswith("chunks (manual.pdf) by relevance"), line
     usage = next(e for e in events if e.type == "usage")
     assert usage.prompt_tokens > 100  # the chunk reached the model (the question alone is ~20 tokens)
+
+
+RECORDER = '''
+from g4f_jupyter.core.events import Content
+from g4f_jupyter.core.provider import Provider
+
+SEEN = []
+
+
+class Recorder(Provider):
+    async def create_async_generator(self, model, messages, **kwargs):
+        SEEN.append(messages)
+        yield Content("ok")
+'''
+
+
+@pytest.mark.asyncio
+async def test_bucket_grounding_budget_follows_the_providers_context(tmp_path, monkeypatch, user_providers_dir) -> None:
+    """A provider with a large context gets the whole bucket; the embedded model gets chunks."""
+    from g4f_jupyter.core.runner import ChatRequest
+    from g4f_jupyter.service.conversation import open_conversation
+
+    (tmp_path / "recording_provider.py").write_text(RECORDER, "utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    toml = 'driver = "recording_provider:Recorder"\ndefault_model = "m"\n'
+    (user_providers_dir / "Big.toml").write_text(f'name = "Big"\n{toml}context_tokens = 400000\n', "utf-8")
+    (user_providers_dir / "Small.toml").write_text(f'name = "Small"\n{toml}', "utf-8")
+    _vault_bucket("vault")
+    messages = [
+        {"role": "user", "content": [{"bucket_id": "vault", "url": "/backend-api/v2/files/vault"}]},
+        {"role": "user", "content": "What is the vault code?"},
+    ]
+    logs = {}
+    for provider in ("Big", "Small"):
+        _, events = open_conversation(ChatRequest(messages=messages, provider=provider))
+        logs[provider] = [event.log async for event in events if isinstance(event, Log)]
+    import recording_provider
+
+    big_text, small_text = (seen[0]["content"][0]["text"] for seen in recording_provider.SEEN)
+    assert "Almanac entry 399" in big_text and FACT in big_text
+    assert logs["Big"][-1].startswith("bucket vault: whole text")
+    assert FACT in small_text and len(small_text) <= 1200 * 4 + 64
+    assert logs["Small"][-1].endswith("by relevance")
