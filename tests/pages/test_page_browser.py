@@ -85,8 +85,19 @@ async def test_chat_page_streams_an_answer_shares_it_and_shows_the_qr_code(
     await expect(qr_page.locator("article.message.assistant .content")).to_contain_text(text[:20])
     await qr_page.screenshot(path=str(artifacts_dir / "g4f-shared-chat.png"), full_page=True)
 
+    # a shared chat stays current: the next answer reaches the share without pressing Share again
+    await page.fill("#prompt", "Name one fish.")
+    await page.click("#send")
+    await expect(page.locator("#send")).to_be_enabled(timeout=90_000)
+    for _ in range(20):
+        await qr_page.goto(share_link)
+        if await qr_page.locator("article.message.user").count() == 2:
+            break
+        await qr_page.wait_for_timeout(250)
+    await expect(qr_page.locator("article.message.user").last).to_contain_text("Name one fish.")
+
     await page.reload()
-    await expect(page.locator("#messages article.message")).to_have_count(2)
+    await expect(page.locator("#messages article.message")).to_have_count(4)
     assert not page.page_errors, page.page_errors
 
 

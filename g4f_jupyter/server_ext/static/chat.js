@@ -442,6 +442,7 @@
       view.render();
       if (item.content || item.reasoning) target.items.push(item);
       save(target);
+      refreshShare(target);
     }
   }
 
@@ -489,31 +490,36 @@
 
   // ---------------------------------------------------------------- sharing
 
+  /** POST the conversation under its share id; the id the server kept. "invalid date" = already current. */
+  async function postShare(target, shareId) {
+    const response = await api("chat/" + encodeURIComponent(shareId), {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(target),
+    });
+    if (response.ok) return (await response.json()).share_id || shareId;
+    const message = await errorMessage(response);
+    if (message !== "invalid date") throw new Error(message);
+    return shareId;
+  }
+
   async function share() {
     if (!conv.items.length) {
       notice("Nothing to share yet: send a message first.");
       return;
     }
     const key = "share:" + conv.id;
-    let shareId = localStorage.getItem(key) || uuid();
-    const response = await api("chat/" + encodeURIComponent(shareId), {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(conv),
-    });
-    if (response.ok) {
-      shareId = (await response.json()).share_id || shareId;
-    } else {
-      const message = await errorMessage(response);
-      if (message !== "invalid date") { // "invalid date": this version is already shared
-        notice("Sharing failed: " + message);
-        return;
-      }
-    }
+    const shareId = await postShare(conv, localStorage.getItem(key) || uuid());
     localStorage.setItem(key, shareId);
     const link = config.share_prefix + encodeURIComponent(shareId);
     ui.shareLink.href = link;
     ui.shareLink.textContent = link;
     ui.shareQr.href = `${config.base_url}g4f/qrcode/${encodeURIComponent(shareId)}`;
     ui.sharePanel.hidden = false;
+  }
+
+  /** A shared conversation stays current: each finished answer updates the share. */
+  function refreshShare(target) {
+    const shareId = localStorage.getItem("share:" + target.id);
+    if (shareId) postShare(target, shareId).catch((err) => notice("Updating the share failed: " + err.message));
   }
 
   // ---------------------------------------------------------------- wiring
