@@ -114,9 +114,10 @@ class G4FMagics(Magics):
                     elif isinstance(event, Message) and options.verbose:
                         show_text(f"{event.error}: {event.message}")
         except KeyboardInterrupt:
-            text = "".join(parts)
-            live.finish(text, "[interrupted]")
-            return Answer(text)
+            # Keep what arrived, then let the interrupt through: like any interrupted cell it
+            # ends in KeyboardInterrupt, so Run All stops instead of going on to the next cell.
+            live.finish("".join(parts), "[interrupted]")
+            raise
         except G4FError as exc:
             if options.verbose:
                 traceback.print_exc()
