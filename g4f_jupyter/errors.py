@@ -16,6 +16,7 @@ __all__ = [
     "PayloadTooLargeError",
     "NotSupportedError",
     "ProviderHTTPError",
+    "ProviderUnreachableError",
 ]
 
 
@@ -66,3 +67,9 @@ class ProviderHTTPError(G4FError):
         self.provider = provider
         prefix = f"{provider}: " if provider else ""
         super().__init__(f"{prefix}HTTP {status}: {message}")
+
+
+class ProviderUnreachableError(G4FError):
+    """A provider's server could not be reached or stopped answering (no HTTP status to report)."""
+
+    status = 502

@@ -21,6 +21,7 @@ from g4f_jupyter.core.drivers.local import model_path
 from g4f_jupyter.core.events import Auth, Content, Error, Event, Finish, Usage
 from g4f_jupyter.core.registry import get_registry
 from g4f_jupyter.core.runner import ChatRequest, run_chat
+from g4f_jupyter.errors import ProviderUnreachableError
 
 KEY = "secret123"
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy")
@@ -257,3 +258,15 @@ async def test_no_proxy_bypasses_a_dead_proxy(loopback: Any, clean_proxy_env: py
     clean_proxy_env.setenv("NO_PROXY", "127.0.0.1")
     async with async_client() as client:
         assert (await client.get(f"{target}/x")).text == "hello"
+
+
+@pytest.mark.asyncio
+async def test_an_unreachable_server_is_one_error_naming_provider_and_url(user_providers_dir: Path) -> None:
+    base = f"http://127.0.0.1:{_free_port()}/v1"  # nothing listens there
+    (user_providers_dir / "down.toml").write_text(f'name = "Down"\ndriver = "openai"\napi_base = "{base}"\nlive_models = true\n', "utf-8")
+    events = await _run(ChatRequest(messages=[{"role": "user", "content": "hi"}], provider="Down", model="m"))
+    [error] = [e for e in events if isinstance(e, Error)]
+    assert error.error == "ProviderUnreachableError"
+    assert f"Down: connection to {base}/chat/completions failed" in error.message
+    with pytest.raises(ProviderUnreachableError, match=f"Down: connection to {base}/models failed"):
+        await get_registry().get("Down").get_models()

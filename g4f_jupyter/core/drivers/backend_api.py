@@ -16,7 +16,7 @@ from typing import Any
 from ...errors import BadRequestError
 from ..events import Event, ProviderInfo, parse_line
 from ..provider import ChatMessage, Provider
-from .http import async_client, raise_for_status
+from .http import async_client, raise_for_status, reachable
 
 __all__ = ["BackendApiProvider", "data_uri"]
 
@@ -63,10 +63,12 @@ class BackendApiProvider(Provider):
         return base
 
     async def get_models(self, api_key: str | None = None, api_base: str | None = None) -> list[str]:
-        async with async_client(timeout=15.0, headers=self._headers()) as client:
-            response = await client.get(f"{self._server()}/backend-api/v2/models")
-            await raise_for_status(response, self.name)
-            data = response.json()
+        url = f"{self._server()}/backend-api/v2/models"
+        with reachable(self.name, url):
+            async with async_client(timeout=15.0, headers=self._headers()) as client:
+                response = await client.get(url)
+                await raise_for_status(response, self.name)
+                data = response.json()
         if isinstance(data, dict):  # era P: {provider: [ids]}
             return sorted({m for ids in data.values() for m in ids})
         return [str(entry.get("name")) for entry in data if isinstance(entry, dict) and entry.get("name")]
@@ -76,13 +78,14 @@ class BackendApiProvider(Provider):
         body = {"model": model, "messages": messages, "media": media, "api_key": self.api_key(kwargs.get("api_key"))}
         body.update(_json_safe(kwargs))
         url = f"{self._server()}/backend-api/v2/conversation"
-        async with (
-            async_client(timeout=300.0, headers=self._headers()) as client,
-            client.stream("POST", url, json=body) as response,
-        ):
-            await raise_for_status(response, self.name)
-            async for line in response.aiter_lines():
-                event = parse_line(line)
-                if event is None or (isinstance(event, ProviderInfo) and not event.name):
-                    continue
-                yield event
+        with reachable(self.name, url):
+            async with (
+                async_client(timeout=300.0, headers=self._headers()) as client,
+                client.stream("POST", url, json=body) as response,
+            ):
+                await raise_for_status(response, self.name)
+                async for line in response.aiter_lines():
+                    event = parse_line(line)
+                    if event is None or (isinstance(event, ProviderInfo) and not event.name):
+                        continue
+                    yield event

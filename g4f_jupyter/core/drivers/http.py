@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 
-from ...errors import ProviderHTTPError
+from ...errors import ProviderHTTPError, ProviderUnreachableError
 
-__all__ = ["async_client", "raise_for_status"]
+__all__ = ["async_client", "raise_for_status", "reachable"]
 
 
 def async_client(timeout: float = 60.0, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
@@ -45,3 +47,18 @@ async def raise_for_status(response: httpx.Response, provider: str) -> None:
     except ValueError:
         pass
     raise ProviderHTTPError(response.status_code, message, provider)
+
+
+@contextmanager
+def reachable(provider: str, url: str) -> Iterator[None]:
+    """Turn httpx's transport errors into one line naming the provider and the URL.
+
+    "ConnectError: All connection attempts failed" does not say which server is down.
+    """
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise ProviderUnreachableError(f"{provider}: {url} did not answer in time ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        detail = str(exc) or type(exc).__name__
+        raise ProviderUnreachableError(f"{provider}: connection to {url} failed ({detail})") from exc

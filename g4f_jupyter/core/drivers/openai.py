@@ -18,7 +18,7 @@ from ...errors import BadRequestError, ProviderHTTPError
 from ..events import Content, Event, Finish, Reasoning, Usage
 from ..provider import ChatMessage, Provider
 from .backend_api import data_uri
-from .http import async_client, raise_for_status
+from .http import async_client, raise_for_status, reachable
 
 __all__ = ["OpenAIProvider"]
 
@@ -50,10 +50,12 @@ class OpenAIProvider(Provider):
         if not self.spec.live_models:
             return self.models
         key = self.require_api_key(api_key)
-        async with async_client(timeout=15.0, headers=self._headers(key)) as client:
-            response = await client.get(f"{self._base(api_base)}/models")
-            await raise_for_status(response, self.name)
-            data = response.json()
+        url = f"{self._base(api_base)}/models"
+        with reachable(self.name, url):
+            async with async_client(timeout=15.0, headers=self._headers(key)) as client:
+                response = await client.get(url)
+                await raise_for_status(response, self.name)
+                data = response.json()
         items = data.get("data", data) if isinstance(data, dict) else data
         return [str(item.get("id")) for item in items if isinstance(item, dict) and item.get("id")]
 
@@ -80,13 +82,14 @@ class OpenAIProvider(Provider):
         """One streamed ``/chat/completions`` call as typed events."""
         if stream_usage:
             body = {**body, "stream_options": {"include_usage": True}}
-        async with aconnect_sse(client, "POST", url, json=body) as source:
-            await raise_for_status(source.response, self.name)
-            async for sse in source.aiter_sse():
-                if not sse.data or sse.data.strip() == "[DONE]":
-                    continue
-                for event in _events_of_chunk(json.loads(sse.data)):
-                    yield event
+        with reachable(self.name, url):
+            async with aconnect_sse(client, "POST", url, json=body) as source:
+                await raise_for_status(source.response, self.name)
+                async for sse in source.aiter_sse():
+                    if not sse.data or sse.data.strip() == "[DONE]":
+                        continue
+                    for event in _events_of_chunk(json.loads(sse.data)):
+                        yield event
 
 
 def _with_media(messages: list[ChatMessage], media: list[tuple[bytes | str, str]] | None) -> list[ChatMessage]:
