@@ -7,7 +7,7 @@ stream runs on a private background loop (see :mod:`g4f_jupyter.core.sync`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
 from .core.events import Content, Event
@@ -45,7 +45,7 @@ async def astream(
     api_key: str | None = None,
     api_base: str | None = None,
     **options: Any,
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """Stream the answer as typed events. Bad provider/model/key raise before the first event."""
     request = _request(prompt, model, provider, system, history, api_key, api_base, options)
     _, events = open_conversation(request)

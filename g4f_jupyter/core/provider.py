@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,7 +145,7 @@ class AsyncGeneratorProvider(ABC):
         return key
 
     @abstractmethod
-    def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncIterator[Event]:
+    def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncGenerator[Event, None]:
         """Stream the answer to ``messages`` as typed events (content, reasoning, usage, finish...)."""
 
     def parameters(self) -> dict[str, Any] | None:

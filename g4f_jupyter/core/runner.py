@@ -9,24 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import G4FError, MissingAuthError, ModelNotFoundError, ProviderHTTPError
-from .events import (
-    Auth,
-    Content,
-    Error,
-    Event,
-    Finish,
-    Log,
-    Media,
-    Parameters,
-    ProviderInfo,
-    Reasoning,
-    Usage,
-)
+from .events import Auth, Content, Error, Event, Finish, Log, Media, Parameters, ProviderInfo, Reasoning, Usage
 from .provider import ChatMessage, Provider
 from .registry import Registry, get_registry
 
@@ -136,7 +124,7 @@ async def run_chat(
     request: ChatRequest,
     candidates: list[Candidate] | None = None,
     registry: Registry | None = None,
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """Stream one turn as typed events, trying ``candidates`` in order until one answers.
 
     This request's log lines always come last, whichever way the turn ended.
@@ -151,7 +139,7 @@ async def run_chat(
 
 async def _turn(
     request: ChatRequest, candidates: list[Candidate] | None, registry: Registry | None, logs: list[str]
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """The events of one turn up to ``finish`` (or a terminal error); log lines are collected in ``logs``."""
     try:
         candidates = candidates if candidates is not None else plan_chat(request, registry)

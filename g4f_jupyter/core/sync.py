@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from typing import TypeVar
 
 __all__ = ["background_loop", "iterate_sync"]
@@ -39,7 +39,7 @@ class _Failure:
         self.exc = exc
 
 
-def iterate_sync(make_stream: Callable[[], AsyncIterator[T]]) -> Generator[T, None, None]:
+def iterate_sync(make_stream: Callable[[], AsyncGenerator[T, None]]) -> Generator[T, None, None]:
     """Yield the items of ``make_stream()`` (run on the background loop) synchronously."""
     items: queue.Queue[object] = queue.Queue()
 

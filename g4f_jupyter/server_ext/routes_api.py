@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import quote
 
@@ -91,7 +91,7 @@ class ConversationHandler(_Handler):
                 raise PayloadTooLargeError(f"{upload.filename}: over {self.g4f.max_file_bytes} bytes")
         return body, [(f.body, f.filename) for f in uploads]
 
-    async def _send(self, events: AsyncIterator[Event], fmt: str) -> None:
+    async def _send(self, events: AsyncGenerator[Event, None], fmt: str) -> None:
         """Write each event as it comes; events that piled up meanwhile leave in one flush.
 
         A quiet server flushes every event at once. A loaded one (many streams on one

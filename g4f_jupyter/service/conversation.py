@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from ..core.events import Error, Event, Log
@@ -115,7 +115,7 @@ def build_messages(
     return messages
 
 
-def open_conversation(request: ChatRequest) -> tuple[list[Candidate], AsyncIterator[Event]]:
+def open_conversation(request: ChatRequest) -> tuple[list[Candidate], AsyncGenerator[Event, None]]:
     """Resolve the providers now (raising for bad input), and return the event stream to run."""
     candidates = plan_chat(request)
     return candidates, _grounded_chat(request, candidates)
@@ -127,7 +127,7 @@ def _grounding_budget(candidates: list[Candidate]) -> int | None:
     return context // 2 if context > 0 else None
 
 
-async def _grounded_chat(request: ChatRequest, candidates: list[Candidate]) -> AsyncIterator[Event]:
+async def _grounded_chat(request: ChatRequest, candidates: list[Candidate]) -> AsyncGenerator[Event, None]:
     """Expand bucket references in the messages, run the chat, then log what was included.
 
     Grounding may read files, so it runs inside the stream; its log lines come after the

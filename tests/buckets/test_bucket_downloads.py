@@ -11,12 +11,7 @@ import pytest
 from bucket_docs import sse_events
 
 from g4f_jupyter.service.buckets import TextChunk, ingest, upload_files
-from g4f_jupyter.service.buckets.downloads import (
-    DownloadLimits,
-    DownloadRefused,
-    check_url,
-    fetch,
-)
+from g4f_jupyter.service.buckets.downloads import DownloadLimits, DownloadRefused, check_url, fetch
 from g4f_jupyter.store.layout import bucket_dir
 
 PAGES = {

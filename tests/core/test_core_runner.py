@@ -9,27 +9,11 @@ from typing import Any, ClassVar
 
 import pytest
 
-from g4f_jupyter.core.events import (
-    Auth,
-    Content,
-    Error,
-    Event,
-    Finish,
-    Log,
-    Parameters,
-    ProviderInfo,
-    Reasoning,
-    Usage,
-)
+from g4f_jupyter.core.events import Auth, Content, Error, Event, Finish, Log, Parameters, ProviderInfo, Reasoning, Usage
 from g4f_jupyter.core.provider import ChatMessage, Provider
 from g4f_jupyter.core.registry import get_registry
 from g4f_jupyter.core.runner import ChatRequest, plan_chat, run_chat
-from g4f_jupyter.errors import (
-    MissingAuthError,
-    ModelNotFoundError,
-    ProviderHTTPError,
-    ProviderNotFoundError,
-)
+from g4f_jupyter.errors import MissingAuthError, ModelNotFoundError, ProviderHTTPError, ProviderNotFoundError
 
 MESSAGES = [{"role": "user", "content": "hello there"}]
 

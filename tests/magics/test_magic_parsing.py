@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 
 from g4f_jupyter.errors import BadRequestError
-from g4f_jupyter.magics_history import (
-    History,
-    conversation_messages,
-    last_error,
-    record_error,
-)
+from g4f_jupyter.magics_history import History, conversation_messages, last_error, record_error
 from g4f_jupyter.magics_input import keep_question_marks
 from g4f_jupyter.magics_interp import interpolate
 from g4f_jupyter.magics_options import parse_options

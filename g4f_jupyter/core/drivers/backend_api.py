@@ -10,7 +10,7 @@ import base64
 import json
 import mimetypes
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from ...errors import BadRequestError
@@ -73,7 +73,7 @@ class BackendApiProvider(Provider):
             return sorted({m for ids in data.values() for m in ids})
         return [str(entry.get("name")) for entry in data if isinstance(entry, dict) and entry.get("name")]
 
-    async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncIterator[Event]:
+    async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncGenerator[Event, None]:
         media = [[data_uri(data, name), name] for data, name in kwargs.get("media") or ()]
         body = {"model": model, "messages": messages, "media": media, "api_key": self.api_key(kwargs.get("api_key"))}
         body.update(_json_safe(kwargs))

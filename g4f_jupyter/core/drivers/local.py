@@ -14,7 +14,7 @@ import importlib.util
 import os
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -115,7 +115,7 @@ class LocalProvider(Provider):
     def parameters(self) -> dict[str, Any]:
         return {"temperature": {"type": "number"}, "max_tokens": {"type": "integer"}, "top_p": {"type": "number"}}
 
-    async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncIterator[Event]:
+    async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncGenerator[Event, None]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         cancelled = threading.Event()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -59,7 +59,7 @@ class OpenAIProvider(Provider):
         items = data.get("data", data) if isinstance(data, dict) else data
         return [str(item.get("id")) for item in items if isinstance(item, dict) and item.get("id")]
 
-    async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncIterator[Event]:
+    async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncGenerator[Event, None]:
         key = self.require_api_key(kwargs.get("api_key"))
         url = f"{self._base(kwargs.get('api_base'))}/chat/completions"
         body: dict[str, Any] = {"model": model, "messages": _with_media(messages, kwargs.get("media")), "stream": True}
@@ -78,7 +78,7 @@ class OpenAIProvider(Provider):
 
     async def _stream(
         self, client: httpx.AsyncClient, url: str, body: dict[str, Any], stream_usage: bool
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """One streamed ``/chat/completions`` call as typed events."""
         if stream_usage:
             body = {**body, "stream_options": {"include_usage": True}}

@@ -15,7 +15,7 @@ import ipaddress
 import mimetypes
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -128,7 +128,7 @@ def _store(bucket: Bucket, name: str, body: bytes) -> None:
 
 async def run_jobs(
     bucket: Bucket, allow_private: bool = False, limits: DownloadLimits | None = None
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """Consume ``downloads.json``: progress dicts (``download``) or one ``error`` per failed URL."""
     count = 0
     for url in await asyncio.to_thread(_take_jobs, bucket):

@@ -71,7 +71,7 @@ async def _ensure_cache(bucket: Bucket) -> list[str]:
 
 
 def _fenced(picked: list[Chunk]) -> str:
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     for chunk in picked:
         if out and out[-1][0] == chunk.file:
             out[-1] = (chunk.file, out[-1][1] + "\n…\n" + chunk.text)

@@ -16,7 +16,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -170,7 +170,7 @@ def _replay(bucket: Bucket) -> Iterator[str]:
             yield block
 
 
-async def _steps(gen: Iterator[Any]) -> AsyncIterator[Any]:
+async def _steps(gen: Iterator[Any]) -> AsyncGenerator[Any, None]:
     """Items of a blocking iterator, each produced in a worker thread."""
     try:
         while (item := await asyncio.to_thread(next, gen, None)) is not None:
@@ -181,7 +181,7 @@ async def _steps(gen: Iterator[Any]) -> AsyncIterator[Any]:
             close()
 
 
-async def _read_source(bucket: Bucket, name: str, writer: _CacheWriter, meter: _Meter) -> AsyncIterator[_Item]:
+async def _read_source(bucket: Bucket, name: str, writer: _CacheWriter, meter: _Meter) -> AsyncGenerator[_Item, None]:
     """One uploaded source, wrapped per file as era A does: a fenced block named after it.
 
     Small pieces are gathered into chunks of about READ_BLOCK characters; a large piece
@@ -232,7 +232,7 @@ async def _read_source(bucket: Bucket, name: str, writer: _CacheWriter, meter: _
 
 async def _read_pending(
     bucket: Bucket, pending: list[str], writer: _CacheWriter, meter: _Meter
-) -> AsyncIterator[_Item]:
+) -> AsyncGenerator[_Item, None]:
     for name in pending:
         if classify(name) == "media":
             yield Progress({"action": "media", "filename": name})
@@ -254,7 +254,7 @@ async def ingest(
     refine: bool = False,
     *,
     allow_private: bool = False,
-) -> AsyncIterator[_Item]:
+) -> AsyncGenerator[_Item, None]:
     """The bucket's text as :class:`TextChunk` pieces, with :class:`Progress` events between.
 
     Raises :class:`NotFoundError`/:class:`BadRequestError` at the first step for a missing
@@ -277,7 +277,7 @@ async def ingest(
             yield Progress({"error": {"message": f"reading the bucket failed: {type(exc).__name__}: {exc}"}})
 
 
-async def _read(bucket: Bucket, delete_files: bool, allow_private: bool) -> AsyncIterator[_Item]:
+async def _read(bucket: Bucket, delete_files: bool, allow_private: bool) -> AsyncGenerator[_Item, None]:
     async for event in run_jobs(bucket, allow_private):
         yield Progress(event)
     pending = bucket.pending()

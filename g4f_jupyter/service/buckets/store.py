@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import unicodedata
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,7 +146,7 @@ class Bucket:
         return file_lock(self._lock_path("index"))
 
     @contextlib.asynccontextmanager
-    async def reading(self) -> AsyncIterator[None]:
+    async def reading(self) -> AsyncGenerator[None, None]:
         """Long lock held by one extraction at a time; polled so no event loop ever blocks."""
         path = self._lock_path("read")
         path.parent.mkdir(parents=True, exist_ok=True)
