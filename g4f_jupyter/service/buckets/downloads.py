@@ -73,26 +73,32 @@ def download_name(url: str, content_type: str = "", disposition: str = "") -> st
 
 
 async def fetch(url: str, allow_private: bool = False, limits: DownloadLimits | None = None) -> tuple[str, bytes]:
-    """``(file name, body)`` of ``url``, following redirects with the guard on every hop."""
+    """``(file name, body)`` of ``url``, following redirects with the guard on every hop.
+
+    The whole download (every hop, every block) shares one deadline.
+    """
     limits = limits or DownloadLimits()
     async with httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=limits.timeout) as client:
-        async with asyncio.timeout(limits.timeout):
-            for _ in range(limits.max_redirects + 1):
-                await check_url(url, allow_private)
-                async with client.stream("GET", url) as response:
-                    if response.is_redirect:
-                        url = urljoin(url, response.headers["location"])
-                        continue
-                    if response.status_code >= 400:
-                        raise DownloadRefused(f"HTTP {response.status_code}")
-                    body = bytearray()
-                    async for block in response.aiter_bytes():
-                        body += block
-                        if len(body) > limits.max_bytes:
-                            raise DownloadRefused(f"larger than {limits.max_bytes} bytes")
-                    headers = response.headers
-                    name = download_name(url, headers.get("content-type", ""), headers.get("content-disposition", ""))
-                    return name, bytes(body)
+        return await asyncio.wait_for(_follow(client, url, allow_private, limits), limits.timeout)
+
+
+async def _follow(client: httpx.AsyncClient, url: str, allow_private: bool, limits: DownloadLimits) -> tuple[str, bytes]:
+    for _ in range(limits.max_redirects + 1):
+        await check_url(url, allow_private)
+        async with client.stream("GET", url) as response:
+            if response.is_redirect:
+                url = urljoin(url, response.headers["location"])
+                continue
+            if response.status_code >= 400:
+                raise DownloadRefused(f"HTTP {response.status_code}")
+            body = bytearray()
+            async for block in response.aiter_bytes():
+                body += block
+                if len(body) > limits.max_bytes:
+                    raise DownloadRefused(f"larger than {limits.max_bytes} bytes")
+            headers = response.headers
+            name = download_name(url, headers.get("content-type", ""), headers.get("content-disposition", ""))
+            return name, bytes(body)
     raise DownloadRefused(f"more than {limits.max_redirects} redirects")
 
 
@@ -113,7 +119,7 @@ def _take_jobs(bucket: Bucket) -> list[str]:
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, (TimeoutError, httpx.TimeoutException)):
+    if isinstance(exc, (asyncio.TimeoutError, httpx.TimeoutException)):
         return "timed out"
     if isinstance(exc, (httpx.ConnectError, OSError)):
         return f"cannot connect (offline or refused): {exc}"
@@ -136,7 +142,7 @@ async def run_jobs(
             name, body = await fetch(url, allow_private, limits)
             if classify(name) is None:
                 raise DownloadRefused(f"unsupported content type (saved as {name!r})")
-        except (ValueError, G4FError, httpx.HTTPError, httpx.InvalidURL, TimeoutError, OSError) as exc:
+        except (ValueError, G4FError, httpx.HTTPError, httpx.InvalidURL, asyncio.TimeoutError, OSError) as exc:
             yield {"error": {"message": f"download {url}: {_reason(exc)}"}}  # one URL fails, not the read
             continue
         await asyncio.to_thread(_store, bucket, name, body)  # up to max_bytes, fsynced: off the event loop
