@@ -16,6 +16,7 @@ from ..core.events import Error, Event, Log
 from ..core.runner import Candidate, ChatRequest, plan_chat, run_chat
 from ..errors import BadRequestError
 from .buckets import ground_messages
+from .query import json_object
 
 __all__ = ["header", "request_from_body", "with_defaults", "open_conversation", "build_messages"]
 
@@ -62,8 +63,7 @@ def request_from_body(
     files: list[tuple[bytes, str]] | None = None,
 ) -> ChatRequest:
     """Validate a ``/conversation`` body (JSON or the ``json`` part of a multipart upload)."""
-    if not isinstance(body, dict):
-        raise BadRequestError("the request body must be a JSON object")
+    body = json_object(body)
     headers = headers or {}
     api_key = _optional_str(body, "api_key") or header(headers, "x-api-key")
     authorization = headers.get("Authorization", "")

@@ -21,7 +21,7 @@ from ..errors import BadRequestError
 from ..store.atomic import atomic_write_text
 from ..store.layout import cache_dir
 from .conversation import build_messages, open_conversation, request_from_body, with_defaults
-from .query import bool_or_text, parse_int
+from .query import bool_or_text, json_object, parse_int
 
 __all__ = ["create_text", "merge_json_body", "filter_markdown", "WEB_SEARCH_UNAVAILABLE"]
 
@@ -45,10 +45,8 @@ def filter_markdown(text: str, language: bool | str) -> str:
 
 def merge_json_body(params: Mapping[str, str], body: Any) -> dict[str, str]:
     """Query parameters overlaid with a JSON object body, whose values become strings as in a query."""
-    if not isinstance(body, dict):
-        raise BadRequestError("the request body must be a JSON object")
     merged = dict(params)
-    merged.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items() if v is not None})
+    merged.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in json_object(body).items() if v is not None})
     return merged
 
 

@@ -1,10 +1,12 @@
-"""Query-string values as typed values, parsed the same way by every route."""
+"""Request values as typed values (query strings, JSON bodies), parsed the same way by every route."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import BadRequestError
 
-__all__ = ["parse_bool", "parse_int", "bool_or_text"]
+__all__ = ["parse_bool", "parse_int", "bool_or_text", "json_object"]
 
 _FALSE = {"false", "0", "no", "off"}
 _TRUE = {"true", "1", "yes", "on"}
@@ -51,3 +53,10 @@ def bool_or_text(value: str | None) -> bool | str:
         return False
     flag = _literal(text)
     return text if flag is None else flag
+
+
+def json_object(body: Any) -> dict[str, Any]:
+    """``body`` if it is a JSON object (a dict), else a 400 saying so."""
+    if not isinstance(body, dict):
+        raise BadRequestError("the request body must be a JSON object")
+    return body

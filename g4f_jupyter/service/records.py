@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadRequestError
 from ..store.atomic import append_jsonl
 from ..store.layout import logging_dir, usage_dir
+from .query import json_object
 
 __all__ = ["append_usage", "append_log"]
 
@@ -22,17 +22,11 @@ def day_file(directory: Path, when: datetime | None = None) -> Path:
     return directory / f"{day}.jsonl"
 
 
-def _object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise BadRequestError("the request body must be a JSON object")
-    return body
-
-
 def append_usage(body: Any, user: str | None = None) -> None:
     """Record a usage report; ``user`` comes first so the report's own ``user`` wins."""
-    append_jsonl(day_file(usage_dir()), {"user": user or "unknown", **_object(body)})
+    append_jsonl(day_file(usage_dir()), {"user": user or "unknown", **json_object(body)})
 
 
 def append_log(body: Any, origin: str | None = None) -> None:
     """Record a client error report with the page origin it came from."""
-    append_jsonl(day_file(logging_dir()), {"origin": origin, **_object(body)})
+    append_jsonl(day_file(logging_dir()), {"origin": origin, **json_object(body)})
