@@ -19,8 +19,9 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from ..core.events import Event, frame
-from ..errors import BadRequestError, PayloadTooLargeError
+from ..errors import BadRequestError
 from ..service import catalog, cookies, create, media, memory, records, shares, synthesize, version
+from ..service.buckets.store import check_upload_limits
 from ..service.conversation import header, open_conversation, request_from_body, with_defaults
 from ..service.query import bool_or_text, parse_int
 from .base import G4FAPIHandler
@@ -83,13 +84,9 @@ class ConversationHandler(_Handler):
             body = json.loads(self.get_body_argument("json", ""))
         except ValueError:
             raise BadRequestError("Invalid JSON data") from None
-        uploads = [f for f in self.request.files.get("files", []) if media.is_media_name(f.filename)]
-        if len(uploads) > self.g4f.max_files_per_request:
-            raise PayloadTooLargeError(f"more than {self.g4f.max_files_per_request} files")
-        for upload in uploads:
-            if len(upload.body) > self.g4f.max_file_bytes:
-                raise PayloadTooLargeError(f"{upload.filename}: over {self.g4f.max_file_bytes} bytes")
-        return body, [(f.body, f.filename) for f in uploads]
+        uploads = [(f.filename, f.body) for f in self.request.files.get("files", []) if media.is_media_name(f.filename)]
+        check_upload_limits(uploads, self.g4f.upload_limits())
+        return body, [(data, name) for name, data in uploads]
 
     async def _send(self, events: AsyncGenerator[Event, None], fmt: str) -> None:
         """Write each event as it comes; events that piled up meanwhile leave in one flush.

@@ -17,7 +17,7 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from ..errors import NotFoundError
-from ..service.buckets import Progress, TextChunk, UploadLimits, delete_bucket, ingest, upload_files
+from ..service.buckets import Progress, TextChunk, delete_bucket, ingest, upload_files
 from ..service.buckets.store import media_path
 from ..service.query import parse_bool
 from .base import G4FAPIHandler
@@ -79,13 +79,8 @@ class BucketHandler(_ReadHandler):
     @authorized
     async def post(self, bucket_id: str) -> None:
         self.check_body_size()
-        limits = UploadLimits(
-            max_file_bytes=self.g4f.max_file_bytes,
-            max_bucket_bytes=self.g4f.max_bucket_bytes,
-            max_files=self.g4f.max_files_per_request,
-        )
         files = [(f.filename, f.body) for f in self.request.files.get("files", [])]
-        self.write_json(await asyncio.to_thread(upload_files, bucket_id, files, limits))
+        self.write_json(await asyncio.to_thread(upload_files, bucket_id, files, self.g4f.upload_limits()))
 
     @web.authenticated
     @authorized

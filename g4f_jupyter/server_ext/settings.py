@@ -9,6 +9,7 @@ from traitlets import Bool, Int, Unicode
 from traitlets.config import Configurable
 
 from ..config import data_dir
+from ..service.buckets import UploadLimits
 from ..service.share_links import PUBLIC_SHARES_ENV, SHARE_URL_ENV
 
 __all__ = ["G4FSettings"]
@@ -39,6 +40,14 @@ class G4FSettings(Configurable):
     allow_private_downloads = Bool(
         False, config=True, help="Let bucket download jobs reach private/loopback addresses."
     )
+
+    def upload_limits(self) -> UploadLimits:
+        """The per-request file limits, as the bucket service checks them."""
+        return UploadLimits(
+            max_file_bytes=self.max_file_bytes,
+            max_bucket_bytes=self.max_bucket_bytes,
+            max_files=self.max_files_per_request,
+        )
 
     def apply(self) -> Path:
         """Export what kernels must agree on (data directory, share links) to the kernels this server starts."""
