@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import uuid
 import zipfile
 from typing import Any
 
@@ -82,20 +81,6 @@ def make_zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED)
         for name, data in members.items():
             archive.writestr(zipfile.ZipInfo(name), data, compress_type=compression)
     return out.getvalue()
-
-
-def multipart(files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
-    """A multipart/form-data body with one repeated ``files`` field."""
-    boundary = uuid.uuid4().hex
-    body = io.BytesIO()
-    for name, data in files:
-        body.write(f"--{boundary}\r\n".encode())
-        body.write(f'Content-Disposition: form-data; name="files"; filename="{name}"\r\n'.encode())
-        body.write(b"Content-Type: application/octet-stream\r\n\r\n")
-        body.write(data)
-        body.write(b"\r\n")
-    body.write(f"--{boundary}--\r\n".encode())
-    return body.getvalue(), f"multipart/form-data; boundary={boundary}"
 
 
 def sse_events(body: bytes) -> list[dict[str, Any]]:

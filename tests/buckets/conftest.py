@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
-from bucket_docs import multipart
+from forms import multipart
 from tornado.httpclient import HTTPResponse
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
@@ -22,7 +22,7 @@ def upload(fetch: Fetch) -> Callable[..., Awaitable[HTTPResponse]]:
     """POST files to ``backend-api/v2/files/<bucket>`` as multipart (repeated ``files`` field)."""
 
     async def _upload(bucket: str, files: list[tuple[str, bytes]]) -> HTTPResponse:
-        body, ctype = multipart(files)
-        return await fetch(f"backend-api/v2/files/{bucket}", method="POST", body=body, headers={"Content-Type": ctype})
+        body, headers = multipart([("files", name, data) for name, data in files])
+        return await fetch(f"backend-api/v2/files/{bucket}", method="POST", body=body, headers=headers)
 
     return _upload

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from bucket_docs import make_docx, make_pdf, make_zip, sse_events
+from forms import multipart
 
 from g4f_jupyter.store.layout import bucket_dir
 
@@ -107,10 +108,8 @@ async def test_bucket_hostile_ids_are_400(fetch, bucket, g4f_data_dir) -> None:
         response = await fetch(f"backend-api/v2/files/{bucket}", method=method)
         assert response.code == 400, (bucket, method, response.code)
         assert "invalid bucket id" in json.loads(response.body)["error"]["message"]
-    body = b'--X\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n\r\nhi\r\n--X--\r\n'
-    response = await fetch(
-        f"backend-api/v2/files/{bucket}", method="POST", body=body, headers={"Content-Type": "multipart/form-data; boundary=X"}
-    )
+    body, headers = multipart([("files", "a.txt", b"hi")])
+    response = await fetch(f"backend-api/v2/files/{bucket}", method="POST", body=body, headers=headers)
     assert response.code == 400
     assert list(g4f_data_dir.rglob("a.txt")) == []
     buckets = g4f_data_dir / "buckets"

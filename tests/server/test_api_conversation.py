@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from forms import multipart
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 import g4f_jupyter
@@ -103,23 +104,18 @@ async def test_sse_framing_on_request(error_message, raw_fetch) -> None:
 
 @pytest.mark.asyncio
 async def test_multipart_with_files_keeps_only_media(error_message, raw_fetch) -> None:
-    boundary = "g4fboundary"
     parts = [
         ("json", None, json.dumps(body("Describe the picture.")).encode()),
         ("files", "pic.png", b"\x89PNG\r\n\x1a\n" + b"0" * 32),
         ("files", "notes.exe", b"MZ"),
     ]
-    payload = b""
-    for name, filename, data in parts:
-        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
-        payload += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + data + b"\r\n"
-    payload += f"--{boundary}--\r\n".encode()
-    response = await raw_fetch(URL, "POST", body=payload, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    payload, headers = multipart(parts)
+    response = await raw_fetch(URL, "POST", body=payload, headers=headers)
     assert response.code == 200
     types = [json.loads(line)["type"] for line in response.body.decode().splitlines()]
     assert types[0] == "provider" and types[-1] == "finish"
     bad = payload.replace(json.dumps(body("Describe the picture.")).encode(), b"{broken")
-    response = await raw_fetch(URL, "POST", body=bad, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    response = await raw_fetch(URL, "POST", body=bad, headers=headers)
     assert response.code == 400 and error_message(response) == "Invalid JSON data"
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from forms import multipart
 
 from g4f_jupyter.service.create import WEB_SEARCH_UNAVAILABLE, filter_markdown
 
@@ -75,18 +76,9 @@ async def test_create_filter_markdown_over_http(raw_fetch, g4f_data_dir) -> None
     assert response.code == 200 and response.body.strip()
 
 
-def multipart(field: str, filename: str, data: bytes) -> tuple[bytes, dict[str, str]]:
-    boundary = "cookieboundary"
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n\r\n'.encode()
-        + data + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-
-
 @pytest.mark.asyncio
 async def test_upload_cookies(error_message, raw_fetch, g4f_data_dir, jp_serverapp) -> None:
-    body, headers = multipart("file", "cookies.har", b'{"log": {}}')
+    body, headers = multipart([("file", "cookies.har", b'{"log": {}}')])
     response = await raw_fetch(f"{V2}/upload_cookies", "POST", body=body, headers=headers)
     assert response.code == 200 and response.body == b"File saved"
     saved = g4f_data_dir / "cookies" / "cookies.har"
@@ -100,11 +92,11 @@ async def test_upload_cookies(error_message, raw_fetch, g4f_data_dir, jp_servera
         (("file", "api_key_OpenAI.json", b"{}"), 400, "reserved"),
     ]
     for (field, name, data), status, message in cases:
-        body, headers = multipart(field, name, data)
+        body, headers = multipart([(field, name, data)])
         response = await raw_fetch(f"{V2}/upload_cookies", "POST", body=body, headers=headers)
         assert response.code == status and message in error_message(response), name
     jp_serverapp.web_app.settings["g4f_settings"].max_cookie_bytes = 10
-    body, headers = multipart("file", "big.json", b"x" * 11)
+    body, headers = multipart([("file", "big.json", b"x" * 11)])
     response = await raw_fetch(f"{V2}/upload_cookies", "POST", body=body, headers=headers)
     assert response.code == 413
     assert sorted(os.listdir(g4f_data_dir / "cookies")) == ["cookies.har"]
