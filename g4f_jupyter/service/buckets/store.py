@@ -28,6 +28,7 @@ from ...store.layout import bucket_dir, cache_dir
 from ...store.locks import file_lock
 from ...store.paths import safe_name
 from ..media import MEDIA_EXTENSIONS, extension
+from ..settings import UploadLimits
 
 __all__ = [
     "UploadLimits",
@@ -59,15 +60,6 @@ PLAIN_INDEX = "plain.index.json"
 MEDIA = "media"
 # Names the bucket uses for itself; an upload may never take them.
 RESERVED = frozenset({FILES_TXT, PLAIN_CACHE, PLAIN_INDEX, MEDIA})
-
-
-@dataclass(frozen=True)
-class UploadLimits:
-    """Upload limits (the server fills them from ``G4FSettings``)."""
-
-    max_file_bytes: int = 20 * 1024 * 1024
-    max_bucket_bytes: int = 200 * 1024 * 1024
-    max_files: int = 50
 
 
 def check_upload_limits(files: list[tuple[str, bytes]], limits: UploadLimits) -> None:
