@@ -1,4 +1,4 @@
-"""The base of every g4f handler: Jupyter auth, JSON bodies, JSON errors and streamed answers.
+"""The base of every g4f handler: Jupyter auth, JSON bodies, JSON errors and served files.
 
 Handlers stay thin: they read HTTP, call the service layer, and write the answer.
 Errors raised by the service layer (:class:`G4FError`) carry their HTTP status; anything
@@ -7,9 +7,7 @@ else becomes a 500 with a generic message (never a traceback to the client).
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from tornado.iostream import StreamClosedError
 from ..errors import BadRequestError, G4FError, PayloadTooLargeError
 from ..service.media import content_type
 from .settings import G4FSettings
+from .streaming import StreamingMixin
 
 __all__ = ["G4FAPIHandler", "G4FPageHandler"]
 
@@ -75,35 +74,8 @@ class _G4FMixin:
         self.finish(json.dumps(data, ensure_ascii=False))  # type: ignore[attr-defined]
 
 
-class G4FAPIHandler(_G4FMixin, APIHandler):
-    """JSON and streaming routes under ``/backend-api/v2`` (403 without credentials)."""
-
-    _pump: asyncio.Future[None] | None = None
-
-    def start_stream(self, kind: str) -> None:
-        """Headers of a streamed answer: no caching, and no proxy buffering between flushes."""
-        self.set_header("Content-Type", kind)
-        self.set_header("Cache-Control", "no-cache")
-        self.set_header("X-Accel-Buffering", "no")
-
-    async def pump(self, send: Coroutine[Any, Any, None], kind: str) -> None:
-        """Run ``send`` (which writes and flushes) as a task the client's leaving can cancel.
-
-        A plain ``await`` would only notice a closed connection at the next write, which
-        can be a long extraction or generation step away.
-        """
-        self._pump = asyncio.ensure_future(send)
-        await asyncio.wait({self._pump})
-        if self._pump.cancelled() or self.request.connection.stream.closed():  # type: ignore[union-attr]
-            return
-        self._pump.result()
-        self.finish(set_content_type=kind)
-
-    def on_connection_close(self) -> None:
-        """The client went away: cancel the stream now, not at the next piece."""
-        if self._pump is not None and not self._pump.done():
-            self._pump.cancel()
-        super().on_connection_close()
+class G4FAPIHandler(_G4FMixin, StreamingMixin, APIHandler):
+    """JSON and streaming routes under ``/backend-api/v2`` (403 without credentials); streaming in :mod:`.streaming`."""
 
     async def send_file(self, path: Path) -> None:
         """Serve one file in flushed pieces, so a large video never sits whole in memory."""

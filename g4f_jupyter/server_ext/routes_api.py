@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
-from tornado.iostream import StreamClosedError
 
-from ..core.events import Event, frame
 from ..errors import BadRequestError
 from ..service import catalog, cookies, create, media, memory, records, shares, synthesize, version
 from ..service.buckets.store import check_upload_limits
@@ -88,47 +85,13 @@ class ConversationHandler(_Handler):
         check_upload_limits(uploads, self.g4f.upload_limits())
         return body, [(data, name) for name, data in uploads]
 
-    async def _send(self, events: AsyncGenerator[Event, None], fmt: str) -> None:
-        """Write each event as it comes; events that piled up meanwhile leave in one flush.
-
-        A quiet server flushes every event at once. A loaded one (many streams on one
-        core) sends fewer, larger writes instead of falling behind one syscall per token.
-        """
-        ready: asyncio.Queue[Event | None] = asyncio.Queue()
-
-        async def produce() -> None:
-            try:
-                async for event in events:
-                    ready.put_nowait(event)
-            finally:
-                ready.put_nowait(None)
-
-        producer = asyncio.ensure_future(produce())
-        try:
-            while (event := await ready.get()) is not None:
-                self.write(frame(event, fmt))  # type: ignore[arg-type]
-                while not ready.empty() and (event := ready.get_nowait()) is not None:
-                    self.write(frame(event, fmt))  # type: ignore[arg-type]
-                await self.flush()
-                if event is None:
-                    break
-            await producer  # a provider failure surfaces here
-        except StreamClosedError:
-            pass
-        finally:
-            producer.cancel()  # closes the provider's stream: the model stops at its next token
-            await asyncio.gather(producer, return_exceptions=True)
-
     @web.authenticated
     @authorized
     async def post(self) -> None:
         body, files = self._body_and_files()
         request = with_defaults(request_from_body(body, self.request.headers, files), *self.defaults())
         _, events = open_conversation(request)  # bad provider/model/key raise here, before any output
-        fmt = "sse" if self.get_query_argument("format", "") == "sse" else "ndjson"
-        self.start_stream("text/event-stream")
-        self.request.connection.stream.set_nodelay(True)  # type: ignore[union-attr]  # each event leaves at once (no Nagle delay)
-        await self.pump(self._send(events, fmt), "text/event-stream")
+        await self.stream_events(events, sse=self.get_query_argument("format", "") == "sse")
 
 
 class UsageHandler(_Handler):
