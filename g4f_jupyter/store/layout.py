@@ -12,15 +12,15 @@ from ..config import data_dir
 from .paths import safe_path
 
 __all__ = [
-    "buckets_root",
     "bucket_dir",
-    "share_file",
-    "media_dir",
-    "usage_dir",
-    "logging_dir",
-    "cookies_dir",
+    "buckets_root",
     "cache_dir",
+    "cookies_dir",
+    "logging_dir",
+    "media_dir",
     "memory_db",
+    "share_file",
+    "usage_dir",
 ]
 
 
