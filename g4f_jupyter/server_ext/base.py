@@ -60,11 +60,16 @@ class _G4FMixin:
         if len(self.request.body) > self.g4f.max_body_bytes:  # type: ignore[attr-defined]
             raise PayloadTooLargeError(f"request body over {self.g4f.max_body_bytes} bytes")
 
+    def body_bytes(self) -> bytes:
+        """The request body within the limit (routes that spool their body to disk override this)."""
+        self.check_body_size()
+        body: bytes = self.request.body  # type: ignore[attr-defined]
+        return body
+
     def json_body(self) -> Any:
         """The request body as JSON, or a 400/413 with a clear message."""
-        self.check_body_size()
         try:
-            return json.loads(self.request.body or b"null")  # type: ignore[attr-defined]
+            return json.loads(self.body_bytes() or b"null")
         except (ValueError, UnicodeDecodeError):
             raise BadRequestError("Invalid JSON data") from None
 

@@ -1,0 +1,144 @@
+"""Request bodies held to the limit before buffering: refused by length, bounded while streaming,
+spooled to disk, multipart parsed from disk, temporary files gone when the request ends."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.utils import url_path_join
+from tornado import web
+from tornado.httpclient import AsyncHTTPClient, HTTPResponse
+
+from g4f_jupyter.server_ext.body import SpooledBodyHandler
+from forms import multipart
+
+LIMIT = 64 * 1024
+SEEN: list[dict[str, Any]] = []
+
+
+class EchoBodyHandler(SpooledBodyHandler):
+    """Says what the body held, and where its files were while the request ran."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        if self.is_multipart():
+            form = await self.form()
+            files = [
+                {"field": f.field, "name": f.filename, "size": f.size, "data": f.read_bytes().decode(), "path": str(f.path)}
+                for f in form.files
+            ]
+            SEEN.append({"files": files})
+            self.write_json({"fields": form.fields, "files": files})
+        else:
+            self.write_json({"json": self.json_body()})
+
+
+@pytest.fixture
+def echo(jp_serverapp: Any, server_url: str, jp_auth_header: dict[str, str]) -> Callable[..., Awaitable[HTTPResponse]]:
+    """POST to a route built on :class:`SpooledBodyHandler`, with a 64 KiB limit."""
+    jp_serverapp.web_app.settings["g4f_settings"].max_body_bytes = LIMIT
+    base = jp_serverapp.web_app.settings["base_url"]
+    jp_serverapp.web_app.add_handlers(".*$", [(url_path_join(base, "test-body-echo"), EchoBodyHandler)])
+    SEEN.clear()
+
+    async def post(body: Any, headers: dict[str, str] | None = None, auth: bool = True, **kwargs: Any) -> HTTPResponse:
+        sent = {**(jp_auth_header if auth else {}), **(headers or {})}
+        return await AsyncHTTPClient().fetch(
+            server_url + "test-body-echo", method="POST", body=body, headers=sent, raise_error=False, **kwargs
+        )
+
+    return post
+
+
+def uploads_dir(data: Path) -> list[Path]:
+    return list((data / "cache" / "uploads").glob("*")) if (data / "cache" / "uploads").exists() else []
+
+
+@pytest.mark.asyncio
+async def test_multipart_fields_and_files_come_from_disk_and_are_removed_after(echo: Any, g4f_data_dir: Path) -> None:
+    body, headers = multipart([("json", None, b'{"a": 1}'), ("files", "a.txt", b"alpha"), ("files", "b.bin", b"\x00" * 5000)])
+    response = await echo(body, headers)
+    assert response.code == 200, response.body
+    answer = json.loads(response.body)
+    assert answer["fields"] == {"json": ['{"a": 1}']}
+    assert [(f["field"], f["name"], f["size"]) for f in answer["files"]] == [("files", "a.txt", 5), ("files", "b.bin", 5000)]
+    assert answer["files"][0]["data"] == "alpha"
+    assert all(Path(f["path"]).is_relative_to(g4f_data_dir) for f in answer["files"])
+    assert not any(Path(f["path"]).exists() for f in answer["files"]), "file parts are removed when the request ends"
+    assert uploads_dir(g4f_data_dir) == []
+
+
+@pytest.mark.asyncio
+async def test_json_body_reads_the_spool(echo: Any) -> None:
+    response = await echo(json.dumps({"x": "é" * 100}), {"Content-Type": "application/json"})
+    assert response.code == 200
+    assert json.loads(response.body) == {"json": {"x": "é" * 100}}
+
+
+@pytest.mark.asyncio
+async def test_declared_length_over_the_limit_is_413_before_the_body(echo: Any, g4f_data_dir: Path) -> None:
+    response = await echo(b"x" * (2 * LIMIT), {"Content-Type": "application/json"})
+    assert response.code == 413
+    assert str(LIMIT) in json.loads(response.body)["error"]["message"]
+    assert uploads_dir(g4f_data_dir) == [], "nothing was spooled"
+
+
+@pytest.mark.asyncio
+async def test_chunked_body_over_the_limit_is_413(echo: Any, g4f_data_dir: Path) -> None:
+    async def produce(write: Callable[[bytes], Awaitable[None]]) -> None:
+        for _ in range(8):
+            await write(b"y" * (LIMIT // 2))
+
+    response = await echo(None, {"Content-Type": "application/json"}, body_producer=produce)
+    assert response.code == 413
+    assert "error" in json.loads(response.body)
+    assert uploads_dir(g4f_data_dir) == []
+
+
+@pytest.mark.asyncio
+async def test_chunked_body_within_the_limit_is_accepted(echo: Any) -> None:
+    async def produce(write: Callable[[bytes], Awaitable[None]]) -> None:
+        for piece in (b'{"k": "', b"v" * 1000, b'"}'):
+            await write(piece)
+
+    response = await echo(None, {"Content-Type": "application/json"}, body_producer=produce)
+    assert response.code == 200
+    assert json.loads(response.body) == {"json": {"k": "v" * 1000}}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n", "multipart/form-data; boundary=b"),
+        (b"garbage without any boundary", "multipart/form-data; boundary=b"),
+        (b"--b\r\nContent-Disposition: form-data; name=\"\xff\"\r\n\r\nx\r\n--b--\r\n", "multipart/form-data; boundary=b"),
+        (b"x", "multipart/form-data"),
+    ],
+)
+async def test_malformed_multipart_is_400_json(echo: Any, body: bytes, content_type: str, g4f_data_dir: Path) -> None:
+    response = await echo(body, {"Content-Type": content_type})
+    assert response.code == 400, response.body
+    assert "multipart" in json.loads(response.body)["error"]["message"]
+    assert uploads_dir(g4f_data_dir) == []
+
+
+@pytest.mark.asyncio
+async def test_bad_json_is_400(echo: Any) -> None:
+    response = await echo(b"{not json", {"Content-Type": "application/json"})
+    assert response.code == 400
+    assert json.loads(response.body)["error"]["message"] == "Invalid JSON data"
+
+
+@pytest.mark.asyncio
+async def test_no_credentials_is_403_and_nothing_is_spooled(echo: Any, g4f_data_dir: Path) -> None:
+    body, headers = multipart([("files", "a.txt", b"alpha")])
+    response = await echo(body, headers, auth=False)
+    assert response.code == 403
+    assert SEEN == [] and uploads_dir(g4f_data_dir) == []
