@@ -13,14 +13,18 @@ import os
 from collections.abc import AsyncGenerator
 from typing import Any
 
+import httpx
+
 from ...errors import BadRequestError
 from ..events import Event, ProviderInfo, parse_line
 from ..provider import ChatMessage, Provider
-from .http import async_client, raise_for_status, reachable
+from .http import pooled_client, raise_for_status, reachable
 
 __all__ = ["BackendApiProvider", "data_uri"]
 
 _NOT_FORWARDED = {"api_key", "api_base", "media"}
+_LIST_TIMEOUT = 15.0
+_TIMEOUT = httpx.Timeout(300.0, connect=10.0)  # another server may run tools a long while
 
 
 def data_uri(data: bytes | str, filename: str) -> str:
@@ -65,24 +69,23 @@ class BackendApiProvider(Provider):
     async def get_models(self, api_key: str | None = None, api_base: str | None = None) -> list[str]:
         url = f"{self._server()}/backend-api/v2/models"
         with reachable(self.name, url):
-            async with async_client(timeout=15.0, headers=self._headers()) as client:
-                response = await client.get(url)
-                await raise_for_status(response, self.name)
-                data = response.json()
+            response = await pooled_client(self.name).get(url, headers=self._headers(), timeout=_LIST_TIMEOUT)
+            await raise_for_status(response, self.name)
+            data = response.json()
         if isinstance(data, dict):  # era P: {provider: [ids]}
             return sorted({m for ids in data.values() for m in ids})
         return [str(entry.get("name")) for entry in data if isinstance(entry, dict) and entry.get("name")]
 
-    async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncGenerator[Event, None]:
+    async def create_async_generator(
+        self, model: str, messages: list[ChatMessage], **kwargs: Any
+    ) -> AsyncGenerator[Event, None]:
         media = [[data_uri(data, name), name] for data, name in kwargs.get("media") or ()]
         body = {"model": model, "messages": messages, "media": media, "api_key": self.api_key(kwargs.get("api_key"))}
         body.update(_json_safe(kwargs))
         url = f"{self._server()}/backend-api/v2/conversation"
         with reachable(self.name, url):
-            async with (
-                async_client(timeout=300.0, headers=self._headers()) as client,
-                client.stream("POST", url, json=body) as response,
-            ):
+            stream = pooled_client(self.name).stream("POST", url, json=body, headers=self._headers(), timeout=_TIMEOUT)
+            async with stream as response:
                 await raise_for_status(response, self.name)
                 async for line in response.aiter_lines():
                     event = parse_line(line)

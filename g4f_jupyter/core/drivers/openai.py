@@ -11,14 +11,13 @@ import mimetypes
 from collections.abc import AsyncGenerator
 from typing import Any
 
-import httpx
 from httpx_sse import aconnect_sse
 
 from ...errors import BadRequestError, ProviderHTTPError
 from ..events import Content, Event, Finish, Reasoning, Usage
 from ..provider import ChatMessage, Provider
 from .backend_api import data_uri
-from .http import async_client, raise_for_status, reachable
+from .http import pooled_client, raise_for_status, reachable
 
 __all__ = ["OpenAIProvider"]
 
@@ -26,6 +25,7 @@ _PASSTHROUGH = (
     "temperature", "max_tokens", "top_p", "seed", "stop",
     "presence_penalty", "frequency_penalty", "tools", "response_format",
 )
+_LIST_TIMEOUT = 15.0
 
 
 class OpenAIProvider(Provider):
@@ -52,38 +52,40 @@ class OpenAIProvider(Provider):
         key = self.require_api_key(api_key)
         url = f"{self._base(api_base)}/models"
         with reachable(self.name, url):
-            async with async_client(timeout=15.0, headers=self._headers(key)) as client:
-                response = await client.get(url)
-                await raise_for_status(response, self.name)
-                data = response.json()
+            response = await pooled_client(self.name).get(url, headers=self._headers(key), timeout=_LIST_TIMEOUT)
+            await raise_for_status(response, self.name)
+            data = response.json()
         items = data.get("data", data) if isinstance(data, dict) else data
         return [str(item.get("id")) for item in items if isinstance(item, dict) and item.get("id")]
 
-    async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncGenerator[Event, None]:
+    async def create_async_generator(
+        self, model: str, messages: list[ChatMessage], **kwargs: Any
+    ) -> AsyncGenerator[Event, None]:
         key = self.require_api_key(kwargs.get("api_key"))
         url = f"{self._base(kwargs.get('api_base'))}/chat/completions"
         body: dict[str, Any] = {"model": model, "messages": _with_media(messages, kwargs.get("media")), "stream": True}
         body.update({k: kwargs[k] for k in _PASSTHROUGH if kwargs.get(k) is not None})
         stream_usage = bool(self.spec.settings.get("stream_usage", True))
-        async with async_client(headers=self._headers(key)) as client:
-            try:
-                async for event in self._stream(client, url, body, stream_usage):
-                    yield event
-            except ProviderHTTPError as exc:
-                # Some servers refuse stream_options (400/422 naming it) before streaming: ask again without it.
-                if not (stream_usage and exc.upstream_status in (400, 422) and "stream_options" in str(exc)):
-                    raise
-                async for event in self._stream(client, url, body, False):
-                    yield event
+        headers = self._headers(key)
+        try:
+            async for event in self._stream(url, headers, body, stream_usage):
+                yield event
+        except ProviderHTTPError as exc:
+            # Some servers refuse stream_options (400/422 naming it) before streaming: ask again without it.
+            if not (stream_usage and exc.upstream_status in (400, 422) and "stream_options" in str(exc)):
+                raise
+            async for event in self._stream(url, headers, body, False):
+                yield event
 
     async def _stream(
-        self, client: httpx.AsyncClient, url: str, body: dict[str, Any], stream_usage: bool
+        self, url: str, headers: dict[str, str], body: dict[str, Any], stream_usage: bool
     ) -> AsyncGenerator[Event, None]:
         """One streamed ``/chat/completions`` call as typed events."""
         if stream_usage:
             body = {**body, "stream_options": {"include_usage": True}}
+        client = pooled_client(self.name)
         with reachable(self.name, url):
-            async with aconnect_sse(client, "POST", url, json=body) as source:
+            async with aconnect_sse(client, "POST", url, json=body, headers=dict(headers)) as source:
                 await raise_for_status(source.response, self.name)
                 async for sse in source.aiter_sse():
                     if not sse.data or sse.data.strip() == "[DONE]":
@@ -121,7 +123,6 @@ def _events_of_chunk(chunk: dict[str, Any]) -> list[Event]:
             events.append(Finish(choice["finish_reason"]))
     usage = chunk.get("usage")
     if isinstance(usage, dict) and usage.get("total_tokens") is not None:
-        events.append(
-            Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0), int(usage["total_tokens"]))
-        )
+        prompt, completion = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+        events.append(Usage(prompt, completion, int(usage["total_tokens"])))
     return events
