@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from forms import multipart
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
 from g4f_jupyter.server_ext.body import SpooledBodyHandler
-from forms import multipart
 
 LIMIT = 64 * 1024
+MP_B = "multipart/form-data; boundary=b"
 SEEN: list[dict[str, Any]] = []
 
 
@@ -30,7 +31,8 @@ class EchoBodyHandler(SpooledBodyHandler):
         if self.is_multipart():
             form = await self.form()
             files = [
-                {"field": f.field, "name": f.filename, "size": f.size, "data": f.read_bytes().decode(), "path": str(f.path)}
+                {"field": f.field, "name": f.filename, "size": f.size, "data": f.read_bytes().decode(),
+                 "path": str(f.path)}
                 for f in form.files
             ]
             SEEN.append({"files": files})
@@ -62,12 +64,14 @@ def uploads_dir(data: Path) -> list[Path]:
 
 @pytest.mark.asyncio
 async def test_multipart_fields_and_files_come_from_disk_and_are_removed_after(echo: Any, g4f_data_dir: Path) -> None:
-    body, headers = multipart([("json", None, b'{"a": 1}'), ("files", "a.txt", b"alpha"), ("files", "b.bin", b"\x00" * 5000)])
+    parts = [("json", None, b'{"a": 1}'), ("files", "a.txt", b"alpha"), ("files", "b.bin", b"\x00" * 5000)]
+    body, headers = multipart(parts)
     response = await echo(body, headers)
     assert response.code == 200, response.body
     answer = json.loads(response.body)
     assert answer["fields"] == {"json": ['{"a": 1}']}
-    assert [(f["field"], f["name"], f["size"]) for f in answer["files"]] == [("files", "a.txt", 5), ("files", "b.bin", 5000)]
+    got = [(f["field"], f["name"], f["size"]) for f in answer["files"]]
+    assert got == [("files", "a.txt", 5), ("files", "b.bin", 5000)]
     assert answer["files"][0]["data"] == "alpha"
     assert all(Path(f["path"]).is_relative_to(g4f_data_dir) for f in answer["files"])
     assert not any(Path(f["path"]).exists() for f in answer["files"]), "file parts are removed when the request ends"
@@ -116,9 +120,9 @@ async def test_chunked_body_within_the_limit_is_accepted(echo: Any) -> None:
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [
-        (b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n", "multipart/form-data; boundary=b"),
-        (b"garbage without any boundary", "multipart/form-data; boundary=b"),
-        (b"--b\r\nContent-Disposition: form-data; name=\"\xff\"\r\n\r\nx\r\n--b--\r\n", "multipart/form-data; boundary=b"),
+        (b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n", MP_B),
+        (b"garbage without any boundary", MP_B),
+        (b'--b\r\nContent-Disposition: form-data; name="\xff"\r\n\r\nx\r\n--b--\r\n', MP_B),
         (b"x", "multipart/form-data"),
     ],
 )
