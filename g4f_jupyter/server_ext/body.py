@@ -7,7 +7,8 @@ upload costs 400 MiB of server memory before any 413. A handler built on
 - refuses a declared ``Content-Length`` over the limit in ``prepare()``, before one body byte is read;
 - counts the bytes as they stream in (chunked bodies have no length to check) and stops keeping
   them past the limit, so the request ends in the same 413;
-- writes the body to a temporary file on disk, never to memory;
+- writes the body to a temporary file on disk, never to memory (in the system's temporary
+  directory, ``TMPDIR``: scratch space the OS cleans if the server is killed mid-upload);
 - parses ``multipart/form-data`` from that file with python-multipart's streaming parser, each
   file part into its own temporary file;
 - removes every temporary file when the request ends, answered or abandoned.
@@ -43,7 +44,6 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from tornado import web
 
 from ..errors import BadRequestError, PayloadTooLargeError
-from ..store.layout import cache_dir
 from .base import G4FAPIHandler
 
 __all__ = ["Form", "SpooledBodyHandler", "UploadedFile", "parse_multipart"]
@@ -234,7 +234,7 @@ class SpooledBodyHandler(G4FAPIHandler):
 
     def _request_dir(self) -> Path:
         if self._workdir is None:
-            self._workdir = Path(tempfile.mkdtemp(prefix="request-", suffix=".tmp", dir=cache_dir("uploads")))
+            self._workdir = Path(tempfile.mkdtemp(prefix="g4f-request-"))
         return self._workdir
 
     def _body_path(self) -> Path | None:

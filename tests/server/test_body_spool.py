@@ -4,6 +4,7 @@ spooled to disk, multipart parsed from disk, temporary files gone when the reque
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ class EchoBodyHandler(SpooledBodyHandler):
             form = await self.form()
             files = [
                 {"field": f.field, "name": f.filename, "size": f.size, "data": f.read_bytes().decode(),
-                 "path": str(f.path)}
+                 "path": str(f.path), "on_disk": f.path.is_file()}
                 for f in form.files
             ]
             SEEN.append({"files": files})
@@ -58,12 +59,21 @@ def echo(jp_serverapp: Any, server_url: str, jp_auth_header: dict[str, str]) -> 
     return post
 
 
-def uploads_dir(data: Path) -> list[Path]:
-    return list((data / "cache" / "uploads").glob("*")) if (data / "cache" / "uploads").exists() else []
+@pytest.fixture(autouse=True)
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary directory requests spool into, empty at the start of each test."""
+    directory = tmp_path / "scratch"
+    directory.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(directory))
+    return directory
+
+
+def leftovers(scratch: Path) -> list[Path]:
+    return list(scratch.iterdir())
 
 
 @pytest.mark.asyncio
-async def test_multipart_fields_and_files_come_from_disk_and_are_removed_after(echo: Any, g4f_data_dir: Path) -> None:
+async def test_multipart_fields_and_files_come_from_disk_and_are_removed_after(echo: Any, scratch: Path) -> None:
     parts = [("json", None, b'{"a": 1}'), ("files", "a.txt", b"alpha"), ("files", "b.bin", b"\x00" * 5000)]
     body, headers = multipart(parts)
     response = await echo(body, headers)
@@ -73,9 +83,10 @@ async def test_multipart_fields_and_files_come_from_disk_and_are_removed_after(e
     got = [(f["field"], f["name"], f["size"]) for f in answer["files"]]
     assert got == [("files", "a.txt", 5), ("files", "b.bin", 5000)]
     assert answer["files"][0]["data"] == "alpha"
-    assert all(Path(f["path"]).is_relative_to(g4f_data_dir) for f in answer["files"])
+    assert all(f["on_disk"] for f in answer["files"]), "file parts are files while the request runs"
+    assert all(Path(f["path"]).is_relative_to(scratch) for f in answer["files"])
     assert not any(Path(f["path"]).exists() for f in answer["files"]), "file parts are removed when the request ends"
-    assert uploads_dir(g4f_data_dir) == []
+    assert leftovers(scratch) == []
 
 
 @pytest.mark.asyncio
@@ -86,15 +97,15 @@ async def test_json_body_reads_the_spool(echo: Any) -> None:
 
 
 @pytest.mark.asyncio
-async def test_declared_length_over_the_limit_is_413_before_the_body(echo: Any, g4f_data_dir: Path) -> None:
+async def test_declared_length_over_the_limit_is_413_before_the_body(echo: Any, scratch: Path) -> None:
     response = await echo(b"x" * (2 * LIMIT), {"Content-Type": "application/json"})
     assert response.code == 413
     assert str(LIMIT) in json.loads(response.body)["error"]["message"]
-    assert uploads_dir(g4f_data_dir) == [], "nothing was spooled"
+    assert leftovers(scratch) == [], "nothing was spooled"
 
 
 @pytest.mark.asyncio
-async def test_chunked_body_over_the_limit_is_413(echo: Any, g4f_data_dir: Path) -> None:
+async def test_chunked_body_over_the_limit_is_413(echo: Any, scratch: Path) -> None:
     async def produce(write: Callable[[bytes], Awaitable[None]]) -> None:
         for _ in range(8):
             await write(b"y" * (LIMIT // 2))
@@ -102,7 +113,7 @@ async def test_chunked_body_over_the_limit_is_413(echo: Any, g4f_data_dir: Path)
     response = await echo(None, {"Content-Type": "application/json"}, body_producer=produce)
     assert response.code == 413
     assert "error" in json.loads(response.body)
-    assert uploads_dir(g4f_data_dir) == []
+    assert leftovers(scratch) == []
 
 
 @pytest.mark.asyncio
@@ -126,11 +137,11 @@ async def test_chunked_body_within_the_limit_is_accepted(echo: Any) -> None:
         (b"x", "multipart/form-data"),
     ],
 )
-async def test_malformed_multipart_is_400_json(echo: Any, body: bytes, content_type: str, g4f_data_dir: Path) -> None:
+async def test_malformed_multipart_is_400_json(echo: Any, body: bytes, content_type: str, scratch: Path) -> None:
     response = await echo(body, {"Content-Type": content_type})
     assert response.code == 400, response.body
     assert "multipart" in json.loads(response.body)["error"]["message"]
-    assert uploads_dir(g4f_data_dir) == []
+    assert leftovers(scratch) == []
 
 
 @pytest.mark.asyncio
@@ -141,8 +152,8 @@ async def test_bad_json_is_400(echo: Any) -> None:
 
 
 @pytest.mark.asyncio
-async def test_no_credentials_is_403_and_nothing_is_spooled(echo: Any, g4f_data_dir: Path) -> None:
+async def test_no_credentials_is_403_and_nothing_is_spooled(echo: Any, scratch: Path) -> None:
     body, headers = multipart([("files", "a.txt", b"alpha")])
     response = await echo(body, headers, auth=False)
     assert response.code == 403
-    assert SEEN == [] and uploads_dir(g4f_data_dir) == []
+    assert SEEN == [] and leftovers(scratch) == []
