@@ -9,8 +9,11 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import field
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Strict, StrictStr
+from pydantic.dataclasses import dataclass
 
 from ..errors import MissingAuthError
 from ..store.keys import stored_api_key
@@ -21,9 +24,17 @@ __all__ = ["AsyncGeneratorProvider", "ChatMessage", "Provider", "ProviderModelMi
 ChatMessage = dict[str, Any]
 
 
-@dataclass(frozen=True)
+# A TOML array of strings (TOML has no tuples; the spec keeps them immutable).
+ModelNames = Annotated[tuple[StrictStr, ...], Strict(False)]
+
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid", strict=True))
 class ProviderSpec:
-    """One provider of the catalog, as data."""
+    """One provider of the catalog, as data; building one checks every key and value type.
+
+    Strict: ``order = "5"`` is refused rather than guessed, so a mistake in a user file is
+    reported (in ``Registry.errors``) instead of surfacing later inside a request.
+    """
 
     name: str
     driver: str
@@ -36,11 +47,11 @@ class ProviderSpec:
     api_key_env: str | None = None
     needs_auth: bool = False
     default_model: str = ""
-    models: tuple[str, ...] = ()
-    vision_models: tuple[str, ...] = ()
-    image_models: tuple[str, ...] = ()
-    audio_models: tuple[str, ...] = ()
-    video_models: tuple[str, ...] = ()
+    models: ModelNames = ()
+    vision_models: ModelNames = ()
+    image_models: ModelNames = ()
+    audio_models: ModelNames = ()
+    video_models: ModelNames = ()
     live_models: bool = False
     context_tokens: int = 0  # the models' context window; 0 = unknown (file text gets a small budget)
     parent: str | None = None
@@ -145,7 +156,9 @@ class AsyncGeneratorProvider(ABC):
         return key
 
     @abstractmethod
-    def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncGenerator[Event, None]:
+    def create_async_generator(
+        self, model: str, messages: list[ChatMessage], **kwargs: Any
+    ) -> AsyncGenerator[Event, None]:
         """Stream the answer to ``messages`` as typed events (content, reasoning, usage, finish...)."""
 
     def parameters(self) -> dict[str, Any] | None:

@@ -19,7 +19,9 @@ from typing import Any
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]  # Python 3.10 only
+
+from pydantic import ValidationError
 
 from ..config import catalog_dir, user_providers_dir
 from ..errors import BadRequestError, ProviderNotFoundError
@@ -34,33 +36,45 @@ DRIVERS: dict[str, str] = {
     "backend_api": "g4f_jupyter.core.drivers.backend_api:BackendApiProvider",
 }
 
-_TUPLE_FIELDS = {"models", "vision_models", "image_models", "audio_models", "video_models"}
-_SPEC_FIELDS = {f.name for f in dataclasses.fields(ProviderSpec)}
+_SPEC_FIELDS = sorted(f.name for f in dataclasses.fields(ProviderSpec) if f.name != "source")
+# Pydantic's words for the mistakes a TOML author makes, in the file's own terms.
+_TOML_WORDS = {
+    "tuple_type": "must be a list of strings",
+    "unexpected_keyword_argument": f"unknown key; allowed: {_SPEC_FIELDS}",
+    "missing_argument": "is required",
+}
+
+
+def _schema_errors(path: Path, error: ValidationError) -> str:
+    """One line naming the file, then each bad key with what is wrong with its value."""
+    problems = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "file"
+        words = _TOML_WORDS.get(item["type"], item["msg"])
+        got = "" if item["type"] in ("unexpected_keyword_argument", "missing_argument") else f" (got {item['input']!r})"
+        problems.append(f"{key}: {words}{got}")
+    return f"{path.name}: " + "; ".join(problems)
 
 
 def load_spec(path: Path) -> ProviderSpec:
-    """Read one provider TOML file; unknown keys or drivers are a clear error."""
+    """Read one provider TOML file, checked by :class:`ProviderSpec`'s schema; any mistake is a clear error."""
     try:
         data: dict[str, Any] = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise BadRequestError(f"{path.name}: not a readable TOML file ({exc})") from None
     data.setdefault("name", path.stem)
-    unknown = set(data) - _SPEC_FIELDS
-    if unknown:
-        raise BadRequestError(f"{path.name}: unknown keys {sorted(unknown)}; allowed: {sorted(_SPEC_FIELDS - {'source'})}")
-    driver = data.get("driver")
-    if driver not in DRIVERS and not (isinstance(driver, str) and ":" in driver):
+    data["source"] = str(path)
+    try:
+        spec = ProviderSpec(**data)
+    except ValidationError as exc:
+        raise BadRequestError(_schema_errors(path, exc)) from None
+    if spec.driver not in DRIVERS and ":" not in spec.driver:
         raise BadRequestError(f"{path.name}: driver must be one of {sorted(DRIVERS)} or 'module:Class'")
     try:
-        safe_name(data["name"], "provider name")  # it names the provider's key file, so it must be a plain file name
+        safe_name(spec.name, "provider name")  # it names the provider's key file, so it must be a plain file name
     except BadRequestError as exc:
         raise BadRequestError(f"{path.name}: {exc} (use letters, digits, '.', '_', '+', '-')") from None
-    for key in _TUPLE_FIELDS & set(data):
-        if not isinstance(data[key], list) or not all(isinstance(m, str) for m in data[key]):
-            raise BadRequestError(f"{path.name}: {key} must be a list of strings")
-        data[key] = tuple(data[key])
-    data["source"] = str(path)
-    return ProviderSpec(**data)
+    return spec
 
 
 def _driver_class(driver: str) -> type[Provider]:

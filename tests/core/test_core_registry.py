@@ -13,7 +13,9 @@ from g4f_jupyter.core.provider import Provider
 from g4f_jupyter.core.registry import get_registry
 from g4f_jupyter.errors import ProviderNotFoundError
 
-SHIPPED = ["Local", "OpenAI", "Groq", "OpenRouter", "Ollama", "LMStudio", "vLLM", "LlamaCppServer", "Custom", "BackendApi"]
+SHIPPED = [
+    "Local", "OpenAI", "Groq", "OpenRouter", "Ollama", "LMStudio", "vLLM", "LlamaCppServer", "Custom", "BackendApi",
+]
 
 
 class EchoDriver(OpenAIProvider):
@@ -49,7 +51,8 @@ def test_unknown_provider_lists_the_known_ones() -> None:
 
 
 def test_user_file_adds_and_overrides(user_providers_dir: Path) -> None:
-    _write(user_providers_dir, "mine.toml", 'name = "Mine"\ndriver = "openai"\napi_base = "http://127.0.0.1:1/v1"\nmodels = ["m1"]\n')
+    mine = 'name = "Mine"\ndriver = "openai"\napi_base = "http://127.0.0.1:1/v1"\nmodels = ["m1"]\n'
+    _write(user_providers_dir, "mine.toml", mine)
     _write(user_providers_dir, "groq.toml", 'name = "groq"\nlabel = "My Groq"\ndriver = "openai"\nmodels = ["mine"]\n')
     registry = get_registry()
     assert registry.get("Mine").models == ["m1"]
@@ -67,7 +70,7 @@ def test_broken_user_files_are_reported_and_hide_nothing(user_providers_dir: Pat
     _write(user_providers_dir, "good.toml", 'name = "Good"\ndriver = "openai"\nmodels = ["g"]\n')
     registry = get_registry()
     text = "\n".join(registry.errors)
-    assert "bad.toml" in text and "keys.toml" in text and "flavour" in text and "models.toml" in text and "spaced.toml" in text
+    assert all(part in text for part in ("bad.toml", "keys.toml", "flavour", "models.toml", "spaced.toml"))
     assert "My Provider" not in registry.names
     assert "Good" in registry.names and "Local" in registry.names
     names = [p.name for p in registry.providers()]  # a driver that cannot load is skipped and reported
@@ -102,3 +105,39 @@ def test_module_class_driver(user_providers_dir: Path) -> None:
     assert type(echo) is EchoDriver and echo.spec.source.endswith("echo.toml")
     assert "Wrong" not in [p.name for p in registry.providers()]
     assert any("not a Provider" in e for e in registry.errors)
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "words"),
+    [
+        ('order = "x"', "order", "valid integer"),
+        ("order = true", "order", "valid integer"),
+        ("default = 1", "default", "valid boolean"),
+        ("models = 5", "models", "list of strings"),
+        ('models = ["a", 2]', "models.1", "valid string"),
+        ("headers = { a = 1 }", "headers.a", "valid string"),
+        ("context_tokens = 1.5", "context_tokens", "valid integer"),
+        ("label = []", "label", "valid string"),
+        ("settings = 3", "settings", "valid dictionary"),
+    ],
+)
+def test_wrong_value_types_are_reported_and_hide_nothing(
+    user_providers_dir: Path, line: str, key: str, words: str
+) -> None:
+    _write(user_providers_dir, "typo.toml", f'name = "Typo"\ndriver = "openai"\n{line}\n')
+    _write(user_providers_dir, "fine.toml", 'name = "Fine"\ndriver = "openai"\norder = 5\nmodels = ["f"]\n')
+    registry = get_registry()
+    [error] = [e for e in registry.errors if "typo.toml" in e]
+    assert f"{key}: " in error and words in error
+    assert "Typo" not in registry.names
+    assert registry.get("Fine").models == ["f"] and registry.get("Fine").spec.order == 5
+    assert "Local" in registry.names and registry.default_name == "Local"
+
+
+def test_every_shipped_provider_file_passes_the_schema() -> None:
+    from g4f_jupyter.config import catalog_dir
+    from g4f_jupyter.core.registry import load_spec
+
+    for path in sorted(catalog_dir().glob("*.toml")):
+        spec = load_spec(path)
+        assert spec.name == path.stem and isinstance(spec.models, tuple)
