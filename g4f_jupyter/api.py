@@ -1,38 +1,24 @@
 """The Python API: ``ask``/``stream`` and their async twins ``aask``/``astream``.
 
-The sync forms work inside a notebook (whose loop is already running) because the
-stream runs on a private background loop (see :mod:`g4f_jupyter.core.sync`).
+Arguments go through the same request builder as the HTTP routes (validation, the
+operator's default provider and model), so a notebook gets the answers and the errors a
+web client would. The sync forms work inside a notebook (whose loop is already running)
+because the stream runs on a private background loop (see :mod:`g4f_jupyter.core.sync`).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import Any
 
-from .core.events import Content, Event
-from .core.runner import ChatRequest, raise_for_event
+from .core.events import Event
 from .core.sync import iterate_sync
+from .service.answer import AnswerState
 from .service.conversation import build_messages, open_conversation
+from .service.request import attachments, build_request
 
-__all__ = ["ask", "aask", "stream", "astream"]
-
-
-def _request(
-    prompt: str | list[dict[str, Any]],
-    model: str | None,
-    provider: str | None,
-    system: str | None,
-    history: list[dict[str, Any]] | None,
-    api_key: str | None,
-    api_base: str | None,
-    options: dict[str, Any],
-) -> ChatRequest:
-    messages = build_messages(prompt, system, history) if isinstance(prompt, str) else list(prompt)
-    return ChatRequest(
-        messages=messages, model=model, provider=provider, api_key=api_key, api_base=api_base,
-        options={k: v for k, v in options.items() if v is not None},
-    )
+__all__ = ["aask", "ask", "astream", "stream"]
 
 
 async def astream(
@@ -42,12 +28,26 @@ async def astream(
     provider: str | None = None,
     system: str | None = None,
     history: list[dict[str, Any]] | None = None,
-    api_key: str | None = None,
+    api_key: str | dict[str, str] | None = None,
     api_base: str | None = None,
+    ignored: Sequence[str] | None = None,
+    media: Sequence[tuple[bytes | str, str]] | None = None,
     **options: Any,
 ) -> AsyncGenerator[Event, None]:
-    """Stream the answer as typed events. Bad provider/model/key raise before the first event."""
-    request = _request(prompt, model, provider, system, history, api_key, api_base, options)
+    """Stream the answer as typed events.
+
+    ``provider``/``model`` ``None`` mean the operator's defaults, then automatic choice
+    (skipping ``ignored`` providers); ``media`` are ``(bytes or data URI, filename)`` images
+    or audio; ``options`` are provider options (``temperature``, ``max_tokens``, …).
+    Bad input and an unknown provider/model/key raise before the first event.
+    """
+    messages = build_messages(prompt, system, history) if isinstance(prompt, str) else prompt
+    body = {
+        **options,
+        "messages": messages, "model": model, "provider": provider,
+        "api_key": api_key, "api_base": api_base, "ignored": ignored,
+    }
+    request = build_request(body, files=attachments(media) if media is not None else ())
     _, events = open_conversation(request)
     async with contextlib.aclosing(events):  # stopping early must stop the provider now, not at garbage collection
         async for event in events:
@@ -59,19 +59,21 @@ def stream(prompt: str | list[dict[str, Any]], **kwargs: Any) -> Generator[Event
     return iterate_sync(lambda: astream(prompt, **kwargs))
 
 
-def _text(event: Event) -> str:
-    """The text an event adds to the answer; a failed stream raises instead."""
-    raise_for_event(event)
-    return event.content if isinstance(event, Content) else ""
-
-
 async def aask(prompt: str | list[dict[str, Any]], **kwargs: Any) -> str:
-    """The whole answer as text; raises :class:`G4FError` when the provider fails."""
+    """The whole answer as text; raises :class:`G4FError` (with its HTTP status) when the provider fails."""
+    answer = AnswerState()
     async with contextlib.aclosing(astream(prompt, **kwargs)) as events:
-        return "".join([_text(event) async for event in events])
+        async for event in events:
+            answer.apply(event)
+            answer.raise_failure()
+    return answer.text
 
 
 def ask(prompt: str | list[dict[str, Any]], **kwargs: Any) -> str:
     """Sync twin of :func:`aask`; safe to call from a notebook cell."""
+    answer = AnswerState()
     with contextlib.closing(stream(prompt, **kwargs)) as events:
-        return "".join(_text(event) for event in events)
+        for event in events:
+            answer.apply(event)
+            answer.raise_failure()
+    return answer.text

@@ -9,16 +9,36 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import G4FError, MissingAuthError, ModelNotFoundError, ProviderHTTPError
+from ..errors import (
+    BadRequestError,
+    G4FError,
+    MissingAuthError,
+    ModelNotFoundError,
+    NotFoundError,
+    NotSupportedError,
+    PayloadTooLargeError,
+    ProviderHTTPError,
+    ProviderNotFoundError,
+    ProviderUnreachableError,
+)
 from .events import Auth, Content, Error, Event, Finish, Log, Media, Parameters, ProviderInfo, Reasoning, Usage
 from .provider import ChatMessage, Provider
 from .registry import Registry, get_registry
 
-__all__ = ["Candidate", "ChatRequest", "estimate_tokens", "message_text", "plan_chat", "raise_for_event", "run_chat"]
+__all__ = [
+    "Candidate",
+    "ChatRequest",
+    "ProviderFailedError",
+    "estimate_tokens",
+    "message_text",
+    "plan_chat",
+    "raise_for_event",
+    "run_chat",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +50,23 @@ class ChatRequest:
     messages: list[ChatMessage]
     model: str | None = None
     provider: str | None = None
-    api_key: str | None = None
+    api_key: str | Mapping[str, str] | None = None  # one key, or one per provider name
     api_base: str | None = None
     ignored: tuple[str, ...] = ()
     media: list[tuple[bytes | str, str]] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+
+    def key_for(self, provider: str) -> str | None:
+        """The key this request gives ``provider``: its entry (any case) when keys are per provider."""
+        if isinstance(self.api_key, Mapping):
+            return next((v for k, v in self.api_key.items() if k.lower() == provider.lower() and v), None)
+        return self.api_key
+
+
+class ProviderFailedError(G4FError):
+    """A provider's stream ended in an error: a failure upstream of us, so a gateway error."""
+
+    status = 502
 
 
 @dataclass(frozen=True)
@@ -81,9 +113,10 @@ def plan_chat(request: ChatRequest, registry: Registry | None = None) -> list[Ca
     else:
         default = registry.get(registry.default_name)
         candidates = [Candidate(default, default.default_model)]
-    usable = [c for c in candidates if c.provider.missing_key_message(request.api_key) is None]
+    usable = [c for c in candidates if c.provider.missing_key_message(request.key_for(c.provider.name)) is None]
     if not usable:
-        candidates[0].provider.require_api_key(request.api_key)  # raises the precise message
+        first = candidates[0].provider
+        first.require_api_key(request.key_for(first.name))  # raises the precise message
     return usable
 
 
@@ -109,15 +142,27 @@ def _error_event(exc: BaseException) -> Event:
     return Error(error=name, message=f"{name}: {exc}")
 
 
+# Errors that keep their own status when a stream reports them; any other failure is the provider's (502).
+_BY_NAME: dict[str, type[G4FError]] = {
+    cls.__name__: cls
+    for cls in (
+        BadRequestError, NotFoundError, ProviderNotFoundError, ModelNotFoundError,
+        PayloadTooLargeError, NotSupportedError, ProviderUnreachableError,
+    )
+}
+
+
 def raise_for_event(event: Event) -> None:
     """Raise the exception a terminal ``auth``/``error`` event stands for (the inverse of streaming one).
 
-    Callers that want the whole answer as a value turn a failed stream back into an exception.
+    Callers that want the whole answer as a value turn a failed stream back into an
+    exception, with the status ``/conversation`` would have answered before streaming:
+    401 for ``auth``, the error's own for ours (400/404/502), else 502.
     """
     if isinstance(event, Auth):
         raise MissingAuthError(event.message)
     if isinstance(event, Error):
-        raise G4FError(event.message)
+        raise _BY_NAME.get(event.error, ProviderFailedError)(event.message)
 
 
 async def run_chat(
@@ -162,7 +207,8 @@ async def _turn(
             kwargs["media"] = request.media
         try:
             stream = provider.create_async_generator(
-                candidate.model, request.messages, api_key=request.api_key, api_base=request.api_base, **kwargs
+                candidate.model, request.messages, api_key=request.key_for(provider.name), api_base=request.api_base,
+                **kwargs,
             )
             async with contextlib.aclosing(stream):
                 async for event in stream:

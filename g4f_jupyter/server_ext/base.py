@@ -15,8 +15,9 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from ..errors import BadRequestError, G4FError, PayloadTooLargeError
+from ..errors import G4FError, PayloadTooLargeError
 from ..service.media import content_type
+from ..service.validation import parse_json
 from .settings import G4FSettings
 from .streaming import StreamingMixin
 
@@ -67,11 +68,8 @@ class _G4FMixin:
         return body
 
     def json_body(self) -> Any:
-        """The request body as JSON, or a 400/413 with a clear message."""
-        try:
-            return json.loads(self.body_bytes() or b"null")
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequestError("Invalid JSON data") from None
+        """The request body as JSON, or a 400/413 with a clear message (depth and Unicode checked)."""
+        return parse_json(self.body_bytes())
 
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)  # type: ignore[attr-defined]

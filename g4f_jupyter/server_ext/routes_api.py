@@ -8,7 +8,7 @@ status through the base handler.
 from __future__ import annotations
 
 import asyncio
-import json
+import dataclasses
 from typing import Any
 from urllib.parse import quote
 
@@ -16,12 +16,14 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..errors import BadRequestError
 from ..service import catalog, cookies, create, media, memory, records, shares, synthesize, version
-from ..service.buckets.store import check_upload_limits
-from ..service.conversation import header, open_conversation, request_from_body, with_defaults
+from ..service.conversation import open_conversation
 from ..service.query import bool_or_text, parse_int
+from ..service.request import build_request, header
+from ..service.settings import OperatorSettings
+from ..service.validation import parse_json, validate_query
 from .base import G4FAPIHandler
+from .body import SpooledBodyHandler
 
 __all__ = ["ROUTES"]
 
@@ -31,14 +33,9 @@ _TEXT = "text/plain; charset=utf-8"
 class _Handler(G4FAPIHandler):
     """Shared steps of the routes below."""
 
-    def defaults(self) -> tuple[str | None, str | None, bool]:
-        """(provider, model, pin) for requests that name no provider: demo mode pins the demo provider."""
-        if self.g4f.demo_mode:
-            return catalog.DEMO_PROVIDER, None, True
-        return self.g4f.default_provider or None, self.g4f.default_model or None, False
-
-    def is_multipart(self) -> bool:
-        return self.request.headers.get("Content-Type", "").lower().startswith("multipart/form-data")
+    def operator_settings(self) -> OperatorSettings:
+        """The server's settings as the service layer takes them (read now: tests and operators change them)."""
+        return OperatorSettings(**{f.name: getattr(self.g4f, f.name) for f in dataclasses.fields(OperatorSettings)})
 
 
 class VersionHandler(_Handler):
@@ -70,26 +67,23 @@ class ProvidersHandler(_Handler):
         self.write_json(catalog.list_providers(self.g4f.demo_mode))
 
 
-class ConversationHandler(_Handler):
+class ConversationHandler(SpooledBodyHandler, _Handler):
     """One chat turn, streamed as NDJSON lines (or SSE blocks with ``?format=sse``)."""
 
-    def _body_and_files(self) -> tuple[Any, list[tuple[bytes, str]]]:
+    async def _body_and_files(self) -> tuple[Any, list[tuple[bytes, str]]]:
+        """The JSON body, or a multipart body's ``json`` field and its media ``files`` (read from disk)."""
         if not self.is_multipart():
             return self.json_body(), []
-        self.check_body_size()
-        try:
-            body = json.loads(self.get_body_argument("json", ""))
-        except ValueError:
-            raise BadRequestError("Invalid JSON data") from None
-        uploads = [(f.filename, f.body) for f in self.request.files.get("files", []) if media.is_media_name(f.filename)]
-        check_upload_limits(uploads, self.g4f.upload_limits())
-        return body, [(data, name) for name, data in uploads]
+        form = await self.form()
+        uploads = [f for f in form.files_named("files") if media.is_media_name(f.filename)]
+        files = await asyncio.to_thread(lambda: [(f.read_bytes(), f.filename) for f in uploads])
+        return parse_json(form.field("json") or ""), files
 
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body, files = self._body_and_files()
-        request = with_defaults(request_from_body(body, self.request.headers, files), *self.defaults())
+        body, files = await self._body_and_files()
+        request = build_request(body, self.request.headers, files, self.operator_settings())
         _, events = open_conversation(request)  # bad provider/model/key raise here, before any output
         await self.stream_events(events, sse=self.get_query_argument("format", "") == "sse")
 
@@ -114,13 +108,11 @@ class MemoryHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self, user_id: str) -> None:
-        page_size = parse_int(self.get_query_argument("page_size", None), 100, "page_size", minimum=1)
-        query = self.get_query_argument("search", "")
-        if query:
-            result = await asyncio.to_thread(memory.search_memories, user_id, query, page_size)
+        query = validate_query(memory.MemoryQuery, self.request.query_arguments)
+        if query.search:
+            result = await asyncio.to_thread(memory.search_memories, user_id, query.search, query.page_size)
         else:
-            page = parse_int(self.get_query_argument("page", None), 1, "page", minimum=1)
-            result = await asyncio.to_thread(memory.list_memories, user_id, page, page_size)
+            result = await asyncio.to_thread(memory.list_memories, user_id, query.page, query.page_size)
         self.write_json(result)
 
     @web.authenticated
@@ -134,10 +126,10 @@ class CreateHandler(_Handler):
     """One-shot text: parameters from the query string, a form body or a JSON object body."""
 
     async def _answer(self) -> None:
-        params = {name: self.get_argument(name) for name in self.request.arguments}
+        params: dict[str, Any] = {name: self.get_argument(name) for name in self.request.arguments}
         if self.request.method == "POST" and "json" in self.request.headers.get("Content-Type", ""):
             params = create.merge_json_body(params, self.json_body())
-        text = await create.create_text(params, self.request.headers, self.defaults())
+        text = await create.create_text(params, self.request.headers, self.operator_settings())
         self.finish(text, set_content_type=_TEXT)
 
     @web.authenticated
@@ -151,12 +143,16 @@ class CreateHandler(_Handler):
         await self._answer()
 
 
-class UploadCookiesHandler(_Handler):
+class UploadCookiesHandler(SpooledBodyHandler, _Handler):
+    def body_limit(self) -> int:
+        """A cookie file plus the multipart framing around it."""
+        return self.g4f.max_cookie_bytes + 64 * 1024
+
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        uploads = self.request.files.get("file") or []
-        name, data = (uploads[0].filename, uploads[0].body) if uploads else (None, b"")
+        uploads = (await self.form()).files_named("file")
+        name, data = (uploads[0].filename, uploads[0].read_bytes()) if uploads else (None, b"")
         await asyncio.to_thread(cookies.save_cookie_file, name, data, self.g4f.max_cookie_bytes)
         self.finish("File saved", set_content_type=_TEXT)
 
@@ -182,8 +178,8 @@ class SynthesizeHandler(_Handler):
     @web.authenticated
     @authorized
     async def get(self, provider: str) -> None:
-        params = {name: self.get_query_argument(name) for name in self.request.query_arguments}
-        audio = await synthesize.synthesize(provider, params)
+        query = validate_query(synthesize.SpeechQuery, self.request.query_arguments)
+        audio = await synthesize.synthesize(provider, query)
         self.set_header("Cache-Control", "max-age=604800")
         self.finish(audio, set_content_type=synthesize.CONTENT_TYPE)
 

@@ -1,7 +1,9 @@
 """``/create``: a one-shot answer as plain text, with an optional on-disk cache.
 
-The same resolution and errors as ``/conversation`` (404 unknown provider/model, 401
-missing key, 400 bad input), raised before any output.
+The request goes through the same builder as ``/conversation`` (validation, the
+operator's defaults, ``api_base``/``base_url``/``x-api-base``), and fails with the same
+statuses: 400 bad input, 401 missing key, 404 unknown provider/model, 502 when the
+provider fails, raised before any output.
 """
 
 from __future__ import annotations
@@ -13,17 +15,21 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from ..core.events import Auth, Content, Error, Finish
-from ..core.runner import raise_for_event
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
 from ..errors import BadRequestError
 from ..store.atomic import atomic_write_text
 from ..store.layout import cache_dir
-from .conversation import build_messages, open_conversation, request_from_body, with_defaults
-from .query import bool_or_text, json_object, parse_int
+from .answer import collect
+from .conversation import build_messages, open_conversation
+from .query import bool_or_text
+from .request import PROVIDER_OPTIONS, build_request
+from .settings import OperatorSettings
+from .validation import Text, json_object, validate
 
-__all__ = ["create_text", "merge_json_body", "filter_markdown", "WEB_SEARCH_UNAVAILABLE"]
+__all__ = ["WEB_SEARCH_UNAVAILABLE", "create_text", "filter_markdown", "merge_json_body"]
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +37,6 @@ WEB_SEARCH_UNAVAILABLE = (
     "[web search is unavailable: no search backend reachable (offline or the ddgs package is missing)]"
 )
 _SEARCH_TIMEOUT = 5.0
-Defaults = tuple[str | None, str | None, bool]
 _FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)
 
 
@@ -39,18 +44,41 @@ def filter_markdown(text: str, language: bool | str) -> str:
     """``True``: the first fenced block, else the whole text. A language: that block, else ``""``."""
     for tag, body in _FENCE.findall(text):
         if language is True or tag.strip().lower() == str(language).lower():
-            return body.rstrip("\n")
+            return str(body).rstrip("\n")
     return text if language is True else ""
 
 
-def merge_json_body(params: Mapping[str, str], body: Any) -> dict[str, str]:
-    """Query parameters overlaid with a JSON object body, whose values become strings as in a query."""
+# Parameters that choose and steer the model; the chat schema checks them as it checks a /conversation body.
+_CHAT_FIELDS = ("model", "provider", "api_key", "api_base", "base_url", *PROVIDER_OPTIONS)
+
+
+def _switch(value: Any) -> Any:
+    """A query string's ``true``/``false``/text (see :func:`bool_or_text`); JSON booleans as they are."""
+    return bool_or_text(value) if isinstance(value, str) else value
+
+
+Switch = Annotated[bool | Text, BeforeValidator(_switch)]
+
+
+class CreateParams(BaseModel):
+    """``/create``'s own parameters; the chat fields among the others go to the request builder."""
+
+    model_config = ConfigDict(extra="allow")
+
+    prompt: Text = Field(min_length=1)
+    cache: Text = ""
+    web_search: Switch = False
+    filter_markdown: Switch = False
+
+
+def merge_json_body(params: Mapping[str, Any], body: Any) -> dict[str, Any]:
+    """Query parameters overlaid with a JSON object body (whose values keep their JSON types)."""
     merged = dict(params)
-    merged.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in json_object(body).items() if v is not None})
+    merged.update({k: v for k, v in json_object(body).items() if v is not None})
     return merged
 
 
-def _cache_key(value: str, params: Mapping[str, str]) -> str:
+def _cache_key(value: str, params: Mapping[str, Any]) -> str:
     """sha256 of the cache value plus the canonical JSON of every other parameter."""
     canonical = json.dumps({k: v for k, v in params.items() if k != "cache"}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256((value + canonical).encode("utf-8")).hexdigest()
@@ -68,7 +96,7 @@ async def _web_context(query: str) -> str | None:
         return None
     try:
         results = await asyncio.wait_for(asyncio.to_thread(_search_sync, query), _SEARCH_TIMEOUT)
-    except Exception as exc:  # noqa: BLE001 - offline search must not break the answer
+    except Exception as exc:
         log.debug("web search failed: %s", exc)
         return None
     if not results:
@@ -77,57 +105,45 @@ async def _web_context(query: str) -> str | None:
     return "Web search results:\n" + "\n".join(lines)
 
 
-async def _generate(params: Mapping[str, str], headers: Mapping[str, str], prompt: str, defaults: Defaults) -> str:
-    body: dict[str, Any] = {
-        "messages": build_messages(prompt),
-        "model": params.get("model") or None,
-        "provider": params.get("provider") or None,
-    }
-    if params.get("max_tokens"):
-        body["max_tokens"] = parse_int(params["max_tokens"], 0, "max_tokens", minimum=1)
-    _, events = open_conversation(with_defaults(request_from_body(body, headers), *defaults))
-    parts: list[str] = []
-    reason = "stop"
-    async for event in events:
-        if isinstance(event, Content):
-            parts.append(event.content)
-        elif isinstance(event, Finish):
-            reason = event.reason
-        elif isinstance(event, (Auth, Error)) and not parts:
-            raise_for_event(event)
-        elif isinstance(event, (Auth, Error)):
-            parts.append(f"\n[{event.message}]")
-    text = "".join(parts)
+async def _generate(
+    params: Mapping[str, Any], headers: Mapping[str, str], prompt: str, settings: OperatorSettings | None
+) -> str:
+    body = {k: params[k] for k in _CHAT_FIELDS if params.get(k) not in (None, "")}
+    request = build_request({**body, "messages": build_messages(prompt)}, headers, settings=settings)
+    _, events = open_conversation(request)
+    answer = await collect(events)
+    if answer.failure is not None and not answer.text:
+        answer.raise_failure()
+    text = answer.text + (f"\n[{answer.failure_message}]" if answer.failure is not None else "")
+    reason = answer.finish_reason or "stop"
     return text if reason == "stop" else f"{text}[{reason}]"
 
 
 async def create_text(
-    params: Mapping[str, str], headers: Mapping[str, str] | None = None, defaults: Defaults = (None, None, False)
+    params: Mapping[str, Any], headers: Mapping[str, str] | None = None, settings: OperatorSettings | None = None
 ) -> str:
     """The answer to ``params["prompt"]`` after search, filtering and caching as asked.
 
-    ``defaults`` are the operator's (provider, model, pin) as in :func:`with_defaults`.
+    ``settings`` are the operator's (read from the environment when not given).
     """
     headers = headers or {}
-    prompt = (params.get("prompt") or "").strip()
+    checked = validate(CreateParams, {k: v for k, v in params.items() if v is not None})
+    prompt = checked.prompt.strip()
     if not prompt:
         raise BadRequestError("prompt is required")
-    cache_value = params.get("cache") or ""
-    cache_path = cache_dir("create") / f"{_cache_key(cache_value, params)}.txt" if cache_value else None
+    cache_path = cache_dir("create") / f"{_cache_key(checked.cache, params)}.txt" if checked.cache else None
     if cache_path is not None and cache_path.is_file():
         return cache_path.read_text("utf-8")
-    search = bool_or_text(params.get("web_search"))
     note = ""
-    if search:
-        context = await _web_context(prompt if search is True else search)
+    if checked.web_search:
+        context = await _web_context(prompt if checked.web_search is True else checked.web_search)
         if context:
             prompt = f"{context}\n\n{prompt}"
         else:
             note = f"\n\n{WEB_SEARCH_UNAVAILABLE}"
-    text = await _generate(params, headers, prompt, defaults) + note
-    language = bool_or_text(params.get("filter_markdown"))
-    if language:
-        text = filter_markdown(text, language)
+    text = await _generate(params, headers, prompt, settings) + note
+    if checked.filter_markdown:
+        text = filter_markdown(text, checked.filter_markdown)
     if cache_path is not None:
         atomic_write_text(cache_path, text)
     return text

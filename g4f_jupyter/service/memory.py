@@ -13,12 +13,44 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from ..core.runner import message_text
-from ..errors import BadRequestError
 from ..store.layout import memory_db
 from ..store.paths import safe_name
+from .query import MAX_QUERY_INT
+from .validation import SafeJson, Text, validate
 
-__all__ = ["add_conversation", "list_memories", "search_memories"]
+__all__ = ["MemoryQuery", "add_conversation", "list_memories", "search_memories"]
+
+MAX_PAGE_SIZE = 1000
+
+
+class MemoryQuery(BaseModel):
+    """``GET /memory/<user_id>``: a search, or one page of the list."""
+
+    model_config = ConfigDict(extra="ignore")  # upstream's mem0 ``filters``/``metadata`` have no meaning here
+
+    search: Text = ""
+    page: int = Field(1, ge=1, le=MAX_QUERY_INT)
+    page_size: int = Field(100, ge=1, le=MAX_PAGE_SIZE)
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, SafeJson]
+
+    role: Text
+    content: Text | list[dict[Text, SafeJson]] | None = None
+
+
+class _Conversation(BaseModel):
+    """The page's conversation object as ``POST /memory/<user_id>`` takes it (other keys ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: Text | None = None
+    items: list[_Item]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS memories (
@@ -71,19 +103,14 @@ def _row(row: sqlite3.Row, score: float | None = None) -> dict[str, Any]:
 def add_conversation(user_id: str, conversation: Any) -> int:
     """Store a GUI conversation's items for ``user_id``; posting it again replaces its items."""
     user_id = safe_name(user_id, "user id")
-    if not isinstance(conversation, dict) or not isinstance(conversation.get("items"), list):
-        raise BadRequestError("the body must be a conversation object with an items list")
-    conversation_id = conversation.get("id")
-    if conversation_id is not None and not isinstance(conversation_id, str):
-        raise BadRequestError("id must be a string")
+    checked = validate(_Conversation, conversation)
+    conversation_id = checked.id
     rows = []
     now = datetime.now(timezone.utc).isoformat()
-    for index, item in enumerate(conversation["items"]):
-        if not isinstance(item, dict) or not isinstance(item.get("role"), str):
-            raise BadRequestError(f"items[{index}] must be an object with a string role")
-        text = message_text(item)
+    for item in checked.items:
+        text = message_text(item.model_dump())
         if text.strip():
-            rows.append((uuid.uuid4().hex, user_id, item["role"], text, conversation_id, now))
+            rows.append((uuid.uuid4().hex, user_id, item.role, text, conversation_id, now))
     with _connect() as conn:
         conn.execute("BEGIN IMMEDIATE")
         try:

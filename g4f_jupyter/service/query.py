@@ -1,12 +1,16 @@
-"""Request values as typed values (query strings, JSON bodies), parsed the same way by every route."""
+"""Query-string switches and numbers as typed values, parsed the same way by every route.
+
+Whole query strings with several fields are checked by a schema (:func:`.validation.validate_query`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import BadRequestError
 
-__all__ = ["parse_bool", "parse_int", "bool_or_text", "json_object"]
+__all__ = ["MAX_QUERY_INT", "bool_or_text", "parse_bool", "parse_int"]
+
+MAX_QUERY_INT = 2**31 - 1
+"""The largest counter or offset a query string may give (SQLite and slicing both take it)."""
 
 _FALSE = {"false", "0", "no", "off"}
 _TRUE = {"true", "1", "yes", "on"}
@@ -32,8 +36,8 @@ def parse_bool(value: str | None, default: bool = False) -> bool:
     return flag
 
 
-def parse_int(value: str | None, default: int, name: str, minimum: int = 0) -> int:
-    """An integer query argument at least ``minimum``; junk is a 400, not a 500."""
+def parse_int(value: str | None, default: int, name: str, minimum: int = 0, maximum: int = MAX_QUERY_INT) -> int:
+    """An integer query argument from ``minimum`` to ``maximum``; junk or a huge number is a 400, not a 500."""
     if value is None or value.strip() == "":
         return default
     try:
@@ -42,6 +46,8 @@ def parse_int(value: str | None, default: int, name: str, minimum: int = 0) -> i
         raise BadRequestError(f"{name} must be an integer") from None
     if number < minimum:
         raise BadRequestError(f"{name} must be at least {minimum}")
+    if number > maximum:
+        raise BadRequestError(f"{name} must be at most {maximum}")
     return number
 
 
@@ -53,10 +59,3 @@ def bool_or_text(value: str | None) -> bool | str:
         return False
     flag = _literal(text)
     return text if flag is None else flag
-
-
-def json_object(body: Any) -> dict[str, Any]:
-    """``body`` if it is a JSON object (a dict), else a 400 saying so."""
-    if not isinstance(body, dict):
-        raise BadRequestError("the request body must be a JSON object")
-    return body

@@ -11,9 +11,9 @@ from typing import Any
 
 from ..store.atomic import append_jsonl
 from ..store.layout import logging_dir, usage_dir
-from .query import json_object
+from .validation import json_object
 
-__all__ = ["append_usage", "append_log"]
+__all__ = ["append_log", "append_usage"]
 
 
 def day_file(directory: Path, when: datetime | None = None) -> Path:

@@ -60,7 +60,9 @@ def _parse(kind: type, text: str, default: object) -> object:
     """An environment value as the field's type; a malformed value keeps the default."""
     if kind is bool:
         lowered = text.strip().lower()
-        return True if lowered in ("1", "true", "yes", "on") else False if lowered in ("0", "false", "no", "off") else default
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        return False if lowered in ("0", "false", "no", "off") else default
     if kind is int:
         try:
             return int(text)

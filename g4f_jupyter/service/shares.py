@@ -10,14 +10,29 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt
+
 from ..errors import BadRequestError, NotFoundError
 from ..store.atomic import atomic_write_json
 from ..store.layout import share_file
 from ..store.locks import file_lock
+from .validation import SafeJson, Text, validate
 
-__all__ = ["save_share", "load_share", "parse_if_none_match", "NOT_MODIFIED"]
+__all__ = ["NOT_MODIFIED", "load_share", "parse_if_none_match", "save_share"]
 
 NOT_MODIFIED = object()
+
+
+class _Share(BaseModel):
+    """What a share must be to be stored: the page's conversation object (its other keys kept as sent)."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    __pydantic_extra__: dict[str, SafeJson]
+
+    id: Text | None = None
+    title: Text | None = None
+    items: list[dict[Text, SafeJson]] = []
+    updated: StrictInt | StrictFloat | None = None  # milliseconds; a boolean is not a time
 
 
 def parse_if_none_match(value: str | None) -> int | None:
@@ -46,11 +61,7 @@ def save_share(share_id: str, conversation: Any) -> str:
     """Store ``conversation`` under ``share_id``; an unchanged ``updated`` is refused (400)."""
     if not isinstance(conversation, dict):
         raise BadRequestError("the share must be a conversation object")
-    if not isinstance(conversation.get("items", []), list):
-        raise BadRequestError("items must be a list")
-    updated = conversation.get("updated")
-    if updated is not None and (isinstance(updated, bool) or not isinstance(updated, (int, float))):
-        raise BadRequestError("updated must be a number (milliseconds)")
+    updated = validate(_Share, conversation).updated
     path = share_file(share_id)
     with file_lock(path.with_suffix(".lock")):
         current = _read(share_id)

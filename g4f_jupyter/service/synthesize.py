@@ -9,20 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import shutil
-from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.registry import get_registry
-from ..errors import BadRequestError, G4FError, NotSupportedError, ProviderNotFoundError
+from ..errors import BadRequestError, G4FError, NotFoundError, NotSupportedError, ProviderNotFoundError
+from .validation import Text
 
-__all__ = ["synthesize", "CONTENT_TYPE"]
+__all__ = ["CONTENT_TYPE", "SpeechQuery", "synthesize"]
 
 CONTENT_TYPE = "audio/wav"
 MAX_TEXT = 5000
 _TIMEOUT = 30.0
 _EMBEDDED_NAMES = {"espeak", "gemini"}
-_VOICE = re.compile(r"^[A-Za-z0-9_+\-]{1,40}$")
+_VOICE_PATTERN = r"^[A-Za-z0-9_+\-]{1,40}$"
+
+
+class SpeechQuery(BaseModel):
+    """``/synthesize`` parameters; others the page sends along (upstream passes everything) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: Text = Field("", max_length=MAX_TEXT)
+    voice: Text | None = Field(None, pattern=_VOICE_PATTERN)
+    language: Text | None = Field(None, pattern=_VOICE_PATTERN)
 
 
 def uses_embedded_voice(provider: str) -> bool:
@@ -48,27 +59,25 @@ async def _espeak(text: str, voice: str | None) -> bytes:
             process.kill()
         await process.wait()
         raise
+    if process.returncode != 0 and voice and b"voice" in errors.lower():
+        raise NotFoundError(f"unknown voice {voice!r} (espeak-ng --voices lists them)")
     if process.returncode != 0 or not audio:
         raise G4FError(f"espeak-ng failed: {errors.decode('utf-8', 'replace').strip()[:200]}")
     return audio
 
 
-async def synthesize(provider: str, params: Mapping[str, str]) -> bytes:
-    """WAV audio of ``params["text"]`` (optional ``voice``/``language``: an espeak voice name)."""
+async def synthesize(provider: str, query: SpeechQuery) -> bytes:
+    """WAV audio of ``query.text`` (optional ``voice``/``language``: an espeak voice name; unknown → 404)."""
     try:
         embedded = uses_embedded_voice(provider)
     except ProviderNotFoundError:
         raise ProviderNotFoundError(f"unknown provider {provider!r} for speech") from None
-    text = (params.get("text") or "").strip()
+    text = query.text.strip()
     if not text:
         raise BadRequestError("text is required")
-    if len(text) > MAX_TEXT:
-        raise BadRequestError(f"text over {MAX_TEXT} characters")
     if not embedded:
         raise NotSupportedError(f"{provider} cannot synthesize speech; use provider 'Local'")
-    voice = params.get("voice") or params.get("language") or None
-    if voice is not None and not _VOICE.match(voice):
-        raise BadRequestError("invalid voice name")
+    voice = query.voice or query.language or None
     try:
         return await _espeak(text, voice)
     except asyncio.TimeoutError:

@@ -1,0 +1,128 @@
+"""Typed validation of what clients send: JSON bodies, query strings, Python keyword arguments.
+
+Every door validates through here, so a bad value gets the same 400 from HTTP, the
+magics, the widgets and ``ask()``, naming the field (``messages[0].content``,
+``max_tokens``). pydantic checks types and ranges and says *where* a value is wrong; its
+JSON parser refuses lone surrogates and nesting past a fixed depth, where the standard
+library would hand back an unwritable string or raise ``RecursionError``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar
+
+import pydantic_core
+from pydantic import AfterValidator, BaseModel, JsonValue, ValidationError
+
+from ..errors import BadRequestError
+
+__all__ = ["JSON_DEPTH_LIMIT", "SafeJson", "Text", "json_object", "parse_json", "validate", "validate_query"]
+
+Model = TypeVar("Model", bound=BaseModel)
+
+JSON_DEPTH_LIMIT = 200
+"""Nesting depth the JSON parser accepts (fixed in pydantic-core); deeper is a 400."""
+
+# The names pydantic puts into an error's location for the member of a union it tried.
+_UNION_TAG = re.compile(
+    r"^(str|int|float|bool|bytes|none|list|dict|tuple|set|literal|nullable|json-or-python|tagged-union"
+    r"|function-(after|before|wrap|plain)|constrained-\w+)(\[.*\])?$",
+    re.DOTALL,
+)
+_PREFIX = "Input should be "
+
+
+def _no_surrogates(value: str) -> str:
+    """Refuse lone surrogates (only a Python caller can send them): they fail later, when written."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text holds a lone surrogate (not valid Unicode)") from None
+    return value
+
+
+def _json_safe(value: JsonValue) -> JsonValue:
+    """A value that serialises to JSON, strings included (``JsonValue`` alone lets lone surrogates by)."""
+    try:
+        pydantic_core.to_json(value)
+    except pydantic_core.PydanticSerializationError:
+        raise ValueError("text holds a lone surrogate (not valid Unicode)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_surrogates)]
+"""A string that can be written anywhere (valid Unicode)."""
+
+SafeJson = Annotated[JsonValue, AfterValidator(_json_safe)]
+"""Any JSON value whose strings are valid Unicode: for fields forwarded untouched."""
+
+
+def parse_json(data: bytes | str) -> Any:
+    """The JSON document in ``data``, or a 400: bad syntax, lone surrogates, NaN, nesting too deep."""
+    try:
+        return pydantic_core.from_json(data or b"null", allow_inf_nan=False)
+    except ValueError as exc:
+        reason = str(exc)
+        if "recursion limit" in reason:
+            raise BadRequestError(f"Invalid JSON data: nested deeper than {JSON_DEPTH_LIMIT} levels") from None
+        if "surrogate" in reason:
+            raise BadRequestError(f"Invalid JSON data: lone surrogate in a string ({reason})") from None
+        raise BadRequestError("Invalid JSON data") from None
+
+
+def json_object(body: Any) -> dict[str, Any]:
+    """``body`` if it is a JSON object (a dict), else a 400 saying so."""
+    if not isinstance(body, dict):
+        raise BadRequestError("the request body must be a JSON object")
+    return body
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    """``("messages", 0, "content", "str")`` → ``messages[0].content`` (union member tags dropped)."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not _UNION_TAG.match(part):
+            path += f".{part}" if path else part
+    return path or "body"
+
+
+def describe(error: ValidationError) -> str:
+    """One line naming the first wrong field and what it should be (a union's options joined)."""
+    errors = error.errors(include_url=False, include_input=False)
+    where = _path(errors[0]["loc"])
+    reasons: list[str] = []
+    for item in errors:
+        if _path(item["loc"]) == where and item["msg"] not in reasons:
+            reasons.append(item["msg"])
+    text = reasons[0]
+    for other in reasons[1:]:
+        text += " or " + (other[len(_PREFIX):] if other.startswith(_PREFIX) and text.startswith(_PREFIX) else other)
+    if errors[0]["type"] == "missing":
+        return f"{where} is required"
+    return f"{where}: {text.removeprefix('Value error, ')}"
+
+
+def validate(model: type[Model], data: Any) -> Model:
+    """``data`` checked against ``model``; the first wrong field becomes a 400 that names it."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadRequestError(describe(exc)) from None
+
+
+def validate_query(model: type[Model], arguments: Mapping[str, list[bytes]]) -> Model:
+    """A query string (Tornado's ``query_arguments``: the last value of each name) checked against ``model``.
+
+    Values are decoded strictly: bytes that are not UTF-8 are a 400, not a replacement character.
+    """
+    values: dict[str, str] = {}
+    for name, raw in arguments.items():
+        try:
+            values[name] = raw[-1].decode("utf-8") if raw else ""
+        except UnicodeDecodeError:
+            raise BadRequestError(f"{name}: not valid UTF-8") from None
+    return validate(model, values)
