@@ -8,11 +8,25 @@ from ._version import __version__
 from .api import aask, ask, astream, stream
 from .errors import G4FError
 
-__all__ = ["__version__", "ask", "aask", "stream", "astream", "chat", "G4FError", "load_ipython_extension"]
+__all__ = [
+    "G4FError",
+    "__version__",
+    "aask",
+    "ask",
+    "astream",
+    "chat",
+    "load_ipython_extension",
+    "stream",
+    "unload_ipython_extension",
+]
 
 
 def chat(**kwargs: Any) -> Any:
-    """Show a chat widget in the notebook and return it (``provider=``, ``model=``, ``system=``, options)."""
+    """Show a chat widget in the notebook and return it (``provider=``, ``model=``, ``system=``, options).
+
+    Without ``provider`` the widget chooses automatically, with the operator's defaults and
+    fallback, as every other door does.
+    """
     from IPython.display import display
 
     from .widgets.chat import ChatWidget
@@ -24,10 +38,20 @@ def chat(**kwargs: Any) -> Any:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext g4f_jupyter``: registers the %g4f / %%g4f magics."""
-    from .magics import G4FMagics
+    from .magics import load
 
-    ipython.register_magics(G4FMagics)
+    load(ipython)
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "g4f_jupyter.server_ext"}]
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext g4f_jupyter``: removes the magics, their error hook and input transform."""
+    from .magics import unload
+
+    unload(ipython)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    """Jupyter server finds the extension app here (enabled as ``jpserver_extensions.g4f_jupyter``)."""
+    from .server_ext.app import G4FJupyterApp
+
+    return [{"module": "g4f_jupyter", "app": G4FJupyterApp}]

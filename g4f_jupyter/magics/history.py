@@ -7,9 +7,7 @@ from collections import deque
 from types import TracebackType
 from typing import Any
 
-from .service.conversation import build_messages
-
-__all__ = ["History", "conversation_messages", "record_error", "last_error", "ERR_NAME"]
+__all__ = ["ERR_NAME", "History", "last_error", "record_error"]
 
 ERR_NAME = "Err"
 
@@ -35,12 +33,6 @@ class History:
             return []
         recent = list(self._exchanges)[-last:]
         return [m for q, a in recent for m in ({"role": "user", "content": q}, {"role": "assistant", "content": a})]
-
-
-def conversation_messages(prompt: str, system: str | None, history: History | None, last: int) -> list[dict[str, Any]]:
-    """The messages sent for one call: system prompt, the last ``last`` exchanges, the prompt."""
-    earlier = history.messages(last) if history is not None else []
-    return build_messages(prompt, system, earlier)
 
 
 def _user_frames(tb: TracebackType | None) -> TracebackType | None:

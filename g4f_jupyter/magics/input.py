@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["keep_question_marks", "install"]
+__all__ = ["install", "keep_question_marks", "uninstall"]
 
 _LINE_MAGIC = re.compile(r"^(?P<indent>[ \t]*)%g4f(?P<rest>[ \t].*)$")
 
@@ -35,3 +35,9 @@ def install(shell: Any) -> None:
     """Add the transform once per shell."""
     if keep_question_marks not in shell.input_transformers_cleanup:
         shell.input_transformers_cleanup.append(keep_question_marks)
+
+
+def uninstall(shell: Any) -> None:
+    """Remove the transform (``%unload_ext``)."""
+    while keep_question_marks in shell.input_transformers_cleanup:
+        shell.input_transformers_cleanup.remove(keep_question_marks)

@@ -1,8 +1,9 @@
 """``%g4f`` and ``%%g4f``: ask a model from a cell and watch the answer stream in.
 
-A thin layer: options (:mod:`.magics_options`), placeholders (:mod:`.magics_interp`),
-output (:mod:`.magics_render`) and history (:mod:`.magics_history`) each live in their
-own module, and the conversation itself goes through :func:`g4f_jupyter.api.stream`.
+A thin layer: options (:mod:`.options`), placeholders (:mod:`.interpolation`), output
+(:mod:`.render`) and history (:mod:`.history`) each live in their own module; the
+question goes through :func:`g4f_jupyter.api.stream` like every other door's, and the
+events are read through the service's one fold (:class:`~g4f_jupyter.service.answer.AnswerState`).
 """
 
 from __future__ import annotations
@@ -11,22 +12,50 @@ import contextlib
 import traceback
 from typing import Any
 
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import CaselessStrEnum, Integer, Unicode
 
-from .api import stream
-from .core.events import Auth, Content, Error, Media, Message, ProviderInfo, Usage
-from .errors import G4FError
-from .magics_history import ERR_NAME, History, conversation_messages, last_error, record_error
-from .magics_input import install as install_input_transform
-from .magics_interp import interpolate
-from .magics_options import FORMATS, MagicOptions, parse_options
-from .magics_render import Answer, LiveOutput, show_error, show_text, strip_fences
-from .magics_text import help_text, providers_table, version_text
+from ..api import stream
+from ..errors import G4FError
+from ..service.answer import AnswerState
+from .history import ERR_NAME, History, last_error, record_error
+from .info import help_text, providers_table, version_text
+from .interpolation import interpolate
+from .options import FORMATS, MagicOptions, parse_options
+from .render import Answer, LiveOutput, show_error, show_text, strip_fences
 
 __all__ = ["G4FMagics"]
 
 _ERROR_PROMPT = "Explain the following Python error and how to fix it, briefly:\n\n"
+_INTERRUPTED = "KeyboardInterrupt: the answer was stopped; what arrived is kept above"
+_NOT_REINSERTED = (
+    "The code cell this cell inserted on an earlier run was kept (a kernel cannot replace another cell); "
+    "the new code is shown above."
+)
+
+
+def _interrupt() -> KeyboardInterrupt:
+    """A KeyboardInterrupt that IPython shows as one line (its ``_render_traceback_``).
+
+    The cell still ends in KeyboardInterrupt, so Run All stops there; the frames of the sync
+    bridge and its queue say nothing to the user.
+    """
+    interrupt = KeyboardInterrupt(_INTERRUPTED)
+    interrupt._render_traceback_ = lambda: [_INTERRUPTED]  # type: ignore[attr-defined]
+    return interrupt
+
+
+def _cell_id(shell: Any) -> str | None:
+    """The notebook's id for the running cell (JupyterLab and Notebook 7 send it), if any."""
+    kernel = getattr(shell, "kernel", None)
+    try:
+        parent = kernel.get_parent("shell") if kernel is not None else None
+    except (AttributeError, TypeError):
+        return None
+    cell_id = (parent or {}).get("metadata", {}).get("cellId")
+    return cell_id if isinstance(cell_id, str) else None
 
 
 @magics_class
@@ -34,108 +63,101 @@ class G4FMagics(Magics):
     """The ``%g4f`` magics of one shell (its history is this shell's)."""
 
     max_history = Integer(5, help="Earlier exchanges sent along with each prompt.").tag(config=True)
-    default_provider = Unicode(None, allow_none=True, help="Provider used when -p is not given.").tag(config=True)
-    default_model = Unicode(None, allow_none=True, help="Model used when neither -p nor -m is given.").tag(config=True)
+    default_provider = Unicode(
+        None, allow_none=True, help="This shell's provider when neither -p nor -m is given (default: automatic)."
+    ).tag(config=True)
+    default_model = Unicode(
+        None, allow_none=True, help="This shell's model when neither -p nor -m is given (default: automatic)."
+    ).tag(config=True)
     default_format = CaselessStrEnum(FORMATS, default_value="markdown", help="Format used when -f is not given.").tag(
         config=True
     )
 
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+    def __init__(self, shell: InteractiveShell, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
+        self.ipython = shell  # the shell, typed as never None (Magics.shell may be)
         self.history = History()
-        if shell is not None:
-            shell.user_ns.setdefault(ERR_NAME, {})
-            callbacks = shell.events.callbacks["post_run_cell"]
-            for callback in list(callbacks):  # %reload_ext: the old instance stops recording
-                if isinstance(getattr(callback, "__self__", None), G4FMagics):
-                    shell.events.unregister("post_run_cell", callback)
-            shell.events.register("post_run_cell", self._record_error)
-            install_input_transform(shell)
+        self._code_cells: set[str] = set()  # notebook cells whose -f code answer already inserted a cell
 
-    def _record_error(self, result: Any) -> None:
-        record_error(self.shell.user_ns, result)
+    def record_error(self, result: Any) -> None:
+        """``post_run_cell`` hook: failed cells' tracebacks become ``Err[n]``."""
+        record_error(self.ipython.user_ns, result)
 
     @line_cell_magic
     def g4f(self, line: str, cell: str | None = None) -> Answer | None:
         """Ask a model; ``%g4f help`` shows the options."""
-        try:
-            options = parse_options(line, cell=cell is not None)
-        except G4FError as exc:
-            show_error(str(exc))
-            return None
+        options = parse_options(line, cell=cell is not None)  # a UsageError for bad options
         if options.subcommand:
             return self._subcommand(options)
         prompt = options.prompt if cell is None else cell.strip("\n")
         if not prompt.strip():
-            show_error("empty prompt; %g4f help shows the usage")
-            return None
-        return self.ask(interpolate(prompt, self.shell.user_ns), options)
+            raise UsageError("empty prompt; %g4f help shows the usage")
+        return self.ask(interpolate(prompt, self.ipython.user_ns), options)
 
-    def messages_for(self, prompt: str, options: MagicOptions) -> list[dict[str, Any]]:
-        """The messages one call sends: ``--no-history`` sends no earlier exchanges."""
-        history = None if options.no_history else self.history
-        return conversation_messages(prompt, options.system, history, self.max_history)
+    def history_for(self, options: MagicOptions) -> list[dict[str, Any]]:
+        """The earlier exchanges one call sends: none with ``--no-history``."""
+        return [] if options.no_history else self.history.messages(self.max_history)
 
-    def _target(self, options: MagicOptions) -> tuple[str | None, str | None]:
-        """Provider and model, the configured defaults filling what was not given."""
-        provider = options.provider
-        if provider is None and not (options.model and ":" in options.model):
-            provider = self.default_provider or None
-        model = options.model
-        if model is None and options.provider is None:
-            model = self.default_model or None
-        return provider, model
+    def _choice(self, options: MagicOptions) -> tuple[str | None, str | None]:
+        """What the user chose: the options, else this shell's preference, else ``None`` (automatic)."""
+        if options.provider or options.model:
+            return options.provider, options.model
+        return self.default_provider or None, self.default_model or None
 
     def ask(self, prompt: str, options: MagicOptions) -> Answer | None:
         """Stream the answer into the output; the complete text is the cell's value."""
         fmt = options.format or self.default_format.lower()
-        provider, model = self._target(options)
-        live = LiveOutput(self.shell, fmt)
-        parts: list[str] = []
-        used: ProviderInfo | None = None
-        usage: Usage | None = None
-        failure: str | None = None
+        provider, model = self._choice(options)
+        live = LiveOutput(self.ipython, fmt)
+        state = AnswerState()
+        shown_notices = 0
         events = stream(
-            self.messages_for(prompt, options), provider=provider, model=model,
+            prompt, provider=provider, model=model, system=options.system, history=self.history_for(options),
             temperature=options.temperature, max_tokens=options.max_tokens,
         )
         try:
             with contextlib.closing(events):
                 for event in events:
-                    if isinstance(event, (Content, Media)):
-                        parts.append(event.content)  # an image's content is its Markdown
-                        live.update("".join(parts))
-                    elif isinstance(event, ProviderInfo):
-                        used = event
-                    elif isinstance(event, Usage):
-                        usage = event
-                    elif isinstance(event, (Auth, Error)):
-                        failure = event.message  # the stream ends after it
-                    elif isinstance(event, Message) and options.verbose:
-                        show_text(f"{event.error}: {event.message}")
+                    if state.apply(event):
+                        live.update(state.text)
+                    if options.verbose and len(state.notices) > shown_notices:
+                        show_text(state.notices[-1])
+                        shown_notices = len(state.notices)
         except KeyboardInterrupt:
-            # Keep what arrived, then let the interrupt through: like any interrupted cell it
-            # ends in KeyboardInterrupt, so Run All stops instead of going on to the next cell.
-            live.finish("".join(parts), "[interrupted]")
-            raise
+            # Keep what arrived, then end the cell in KeyboardInterrupt so Run All stops here.
+            live.finish(state.text, "[interrupted]")
+            raise _interrupt() from None
         except G4FError as exc:
             if options.verbose:
                 traceback.print_exc()
             show_error(str(exc))
             return None
-        text = "".join(parts)
-        live.finish(text)
-        if failure is not None:
-            show_error(failure)
+        live.finish(state.text)
+        if state.failure_message is not None:
+            show_error(state.failure_message)
             return None
-        if options.verbose and used is not None:
-            tokens = f", {usage.total_tokens} tokens" if usage else ""
-            show_text(f"[{used.name} · {used.model}{tokens}]")
-        if fmt == "code" and text:
-            self.shell.set_next_input(strip_fences(text), replace=False)
+        if options.verbose and state.provider is not None:
+            tokens = f", {state.usage.total_tokens} tokens" if state.usage else ""
+            show_text(f"[{state.provider.name} · {state.provider.model}{tokens}]")
+        if fmt == "code" and state.text:
+            self._insert_code(strip_fences(state.text))
         if not options.no_history:
-            self.history.record(prompt, text)
-        return Answer(text)
+            self.history.record(prompt, state.text)
+        return Answer(state.text, cell=self.ipython.execution_count)
+
+    def _insert_code(self, code: str) -> None:
+        """Put ``code`` into a new cell below, once per notebook cell.
+
+        The kernel protocol can only insert below or replace the running cell, so a re-run of
+        the same cell (known by the ``cellId`` the notebook sends) does not add another copy.
+        """
+        cell_id = _cell_id(self.ipython)
+        if cell_id is not None and cell_id in self._code_cells:
+            show_text(_NOT_REINSERTED)
+            return
+        self.ipython.set_next_input(code, replace=False)
+        if cell_id is not None:
+            self._code_cells.add(cell_id)
 
     def _subcommand(self, options: MagicOptions) -> Answer | None:
         name = options.subcommand
@@ -151,7 +173,7 @@ class G4FMagics(Magics):
             self.history.clear()
             show_text(f"history cleared ({count} exchange{'s' if count != 1 else ''} forgotten)")
         elif name == "error":
-            found = last_error(self.shell.user_ns)
+            found = last_error(self.ipython.user_ns)
             if found is None:
                 show_error(f"no error recorded yet: {ERR_NAME} is empty")
                 return None

@@ -9,39 +9,54 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import BadRequestError
+from IPython.core.error import UsageError
 
-__all__ = ["FORMATS", "SUBCOMMANDS", "MagicOptions", "parse_options", "OPTION_HELP"]
+__all__ = ["FORMATS", "OPTIONS", "SUBCOMMANDS", "MagicOptions", "Option", "option_help", "parse_options"]
 
 FORMATS = ("markdown", "code", "html", "json", "math", "text")
-SUBCOMMANDS = ("list", "help", "reset", "version", "error")
-
-# option spelling -> (field, takes a value)
-_OPTIONS: dict[str, tuple[str, bool]] = {
-    "-p": ("provider", True),
-    "--provider": ("provider", True),
-    "-m": ("model", True),
-    "--model": ("model", True),
-    "-f": ("format", True),
-    "--format": ("format", True),
-    "-s": ("system", True),
-    "--system": ("system", True),
-    "--temperature": ("temperature", True),
-    "--max-tokens": ("max_tokens", True),
-    "--no-history": ("no_history", False),
-    "--verbose": ("verbose", False),
-    "-v": ("verbose", False),
+# Subcommand -> what it does (parsing recognises the names, ``%g4f help`` prints the lines).
+SUBCOMMANDS = {
+    "list": "providers, whether their key is set (and which variable), models",
+    "help": "this text",
+    "reset": "forget the conversation history",
+    "version": "the g4f-jupyter version",
+    "error": "explain the last error (tracebacks are kept as Err[n])",
 }
 
-OPTION_HELP = """\
-  -p, --provider NAME    provider from `%g4f list` (default: the catalog's default)
-  -m, --model NAME       model, or provider:model
-  -f, --format FORMAT    markdown (default), code, html, json, math, text
-  -s, --system TEXT      system prompt (quote it when it has spaces)
-  --temperature FLOAT    sampling temperature
-  --max-tokens N         longest answer, in tokens
-  --no-history           send no earlier exchanges and record nothing
-  -v, --verbose          show provider, model, usage and tracebacks"""
+
+@dataclass(frozen=True)
+class Option:
+    """One option: the field it sets, its spellings, its value's name (``None`` for a flag), its help."""
+
+    field: str
+    spellings: tuple[str, ...]
+    metavar: str | None
+    help: str
+
+
+# The one option table: parsing and ``%g4f help`` are both generated from it.
+OPTIONS = (
+    Option("provider", ("-p", "--provider"), "NAME", "provider from `%g4f list` (default: chosen automatically)"),
+    Option("model", ("-m", "--model"), "NAME", "model, or provider:model"),
+    Option("format", ("-f", "--format"), "FORMAT", f"{FORMATS[0]} (default), {', '.join(FORMATS[1:])}"),
+    Option("system", ("-s", "--system"), "TEXT", "system prompt (quote it when it has spaces)"),
+    Option("temperature", ("--temperature",), "FLOAT", "sampling temperature"),
+    Option("max_tokens", ("--max-tokens",), "N", "longest answer, in tokens"),
+    Option("no_history", ("--no-history",), None, "send no earlier exchanges and record nothing"),
+    Option("verbose", ("-v", "--verbose"), None, "show provider, model, usage and tracebacks"),
+)
+
+_BY_SPELLING = {spelling: option for option in OPTIONS for spelling in option.spellings}
+
+
+def option_help(indent: int = 2, width: int = 23) -> str:
+    """The options as aligned help lines."""
+    lines = []
+    for option in OPTIONS:
+        usage = ", ".join(option.spellings) + (f" {option.metavar}" if option.metavar else "")
+        lines.append(f"{' ' * indent}{usage.ljust(width)}{option.help}")
+    return "\n".join(lines)
+
 
 # A value token: a quoted string (with backslash escapes) or a run of non-blanks.
 _VALUE = re.compile(r"""\s*("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|\S+)""")
@@ -81,16 +96,16 @@ def _set(options: MagicOptions, name: str, raw: str) -> None:
     if name == "format":
         value = {"md": "markdown"}.get(value.lower(), value.lower())
         if value not in FORMATS:
-            raise BadRequestError(f"unknown format {raw!r}; choose one of: {', '.join(FORMATS)}")
+            raise UsageError(f"unknown format {raw!r}; choose one of: {', '.join(FORMATS)}")
         options.format = value
     elif name == "temperature":
         try:
             options.temperature = float(value)
         except ValueError:
-            raise BadRequestError(f"--temperature needs a number, not {raw!r}") from None
+            raise UsageError(f"--temperature needs a number, not {raw!r}") from None
     elif name == "max_tokens":
         if not value.isdigit() or int(value) < 1:
-            raise BadRequestError(f"--max-tokens needs a positive whole number, not {raw!r}")
+            raise UsageError(f"--max-tokens needs a positive whole number, not {raw!r}")
         options.max_tokens = int(value)
     else:
         setattr(options, name, value or None)
@@ -101,7 +116,7 @@ def parse_options(line: str, cell: bool = False) -> MagicOptions:
 
     In cell mode the cell body is the prompt, so the line holds only options plus one bare
     word: a subcommand or, as in jupyter-ai's ``%%ai provider:model``, the model.
-    Raises :class:`BadRequestError` with a one-line message for bad options.
+    Raises IPython's :class:`UsageError` with a one-line message for bad options.
     """
     options = MagicOptions()
     pos = 0
@@ -117,20 +132,21 @@ def parse_options(line: str, cell: bool = False) -> MagicOptions:
                 pos += 1
             break
         spelling, eq, inline = token.partition("=")
-        if spelling not in _OPTIONS:
+        if spelling not in _BY_SPELLING:
             if _LOOKS_LIKE_OPTION.fullmatch(token):
-                raise BadRequestError(f"unknown option {spelling}; %g4f help lists the options")
+                raise UsageError(f"unknown option {spelling}; %g4f help lists the options")
             if cell:
                 _positional(options, token)
                 pos = match.end()
                 continue
             pos = match.start(1)
             break
-        name, takes_value = _OPTIONS[spelling]
+        option = _BY_SPELLING[spelling]
+        name = option.field
         pos = match.end()
-        if not takes_value:
+        if option.metavar is None:
             if eq:
-                raise BadRequestError(f"{spelling} takes no value")
+                raise UsageError(f"{spelling} takes no value")
             setattr(options, name, True)
             continue
         if eq:
@@ -138,7 +154,7 @@ def parse_options(line: str, cell: bool = False) -> MagicOptions:
         else:
             value = _VALUE.match(line, pos)
             if not value:
-                raise BadRequestError(f"{spelling} needs a value")
+                raise UsageError(f"{spelling} needs a value")
             raw, pos = value.group(1), value.end()
         _set(options, name, raw)
     if cell:
@@ -152,7 +168,7 @@ def parse_options(line: str, cell: bool = False) -> MagicOptions:
 def _positional(options: MagicOptions, word: str) -> None:
     """The one bare word a ``%%g4f`` line may hold: a subcommand or ``provider:model``."""
     if options.prompt or (options.model and word.lower() not in SUBCOMMANDS):
-        raise BadRequestError(f"unexpected {word!r} on the %%g4f line; the cell body is the prompt")
+        raise UsageError(f"unexpected {word!r} on the %%g4f line; the cell body is the prompt")
     if word.lower() in SUBCOMMANDS:
         options.prompt = word
     else:

@@ -15,18 +15,36 @@ from typing import Any
 
 from IPython.display import HTML, JSON, Code, DisplayHandle, Markdown, Math, Pretty, display
 
-__all__ = ["Answer", "LiveOutput", "strip_fences", "render", "show_error", "show_text"]
+__all__ = ["Answer", "LiveOutput", "render", "show_error", "show_text", "strip_fences"]
 
 _FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<body>.*?)^[ \t]*(?P=fence)[`~]*[ \t]*$", re.M | re.S)
 _OPEN_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n(?P<body>.*)\Z", re.M | re.S)
 
 
 class Answer(str):
-    """The answer as the cell's value: ``Out[n]`` holds the text, and nothing is displayed
-    again (the streamed output already shows it)."""
+    """The answer as the cell's value: ``Out[n]`` and ``_`` hold the text and show it as Markdown.
+
+    The cell that asked already shows the streamed answer, so there it displays nothing
+    a second time; shown from any later cell it renders as Markdown.
+    """
+
+    cell: int | None
+
+    def __new__(cls, text: str, cell: int | None = None) -> Answer:
+        answer = super().__new__(cls, text)
+        answer.cell = cell
+        return answer
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
 
     def _ipython_display_(self) -> None:
-        return None
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if self.cell is not None and getattr(shell, "execution_count", None) == self.cell:
+            return
+        display({"text/markdown": str(self), "text/plain": str(self)}, raw=True)
 
 
 def strip_fences(text: str) -> str:

@@ -1,21 +1,36 @@
-"""The model and provider listings of ``/models``, ``/models/<provider>`` and ``/providers``.
+"""What the provider catalog offers, for every door: ``/models``, ``/models/<provider>``,
+``/providers``, ``%g4f list`` and the chat widget's pickers.
 
 Listings come from the provider catalog; a provider whose models are live is asked for
 them with a short timeout, and any failure (offline, no key, bad base) falls back to the
-catalog's list so the picker always has something to show.
+catalog's list so the picker always has something to show. Whether a provider's key is
+set is answered once, by :func:`key_state`, for the listing, the magics and the widget.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from ..core.provider import Provider
 from ..core.registry import get_registry
 from ..errors import ProviderNotFoundError
 
-__all__ = ["DEMO_PROVIDER", "list_models", "provider_models", "list_providers"]
+__all__ = [
+    "DEMO_PROVIDER",
+    "KeyState",
+    "ProviderChoice",
+    "catalog_errors",
+    "key_state",
+    "list_models",
+    "list_providers",
+    "model_names",
+    "provider_choice",
+    "provider_choices",
+    "provider_models",
+]
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +38,92 @@ DEMO_PROVIDER = "Local"
 """In demo mode only the embedded model is offered, and it answers requests that name no provider."""
 
 _LIVE_MODELS_TIMEOUT = 3.0  # seconds: the model picker must not wait on a slow provider
+
+
+@dataclass(frozen=True)
+class KeyState:
+    """Whether a provider needs a key, whether one is set, and which variable holds it."""
+
+    needed: bool
+    is_set: bool
+    variable: str | None
+    missing_message: str | None
+    """The words a request without the key fails with (``None`` when nothing is missing)."""
+
+    def describe(self) -> str:
+        """One short phrase for listings: ``not needed``, ``set (VAR)``, ``optional (VAR)``, ``missing: set VAR``."""
+        var = self.variable
+        if not self.needed and not var:
+            return "not needed"
+        if self.is_set:
+            return f"set ({var})" if var else "set"
+        if not self.needed:
+            return f"optional ({var})"
+        return f"missing: set {var}" if var else "missing"
+
+
+def _key_state(provider: Provider, api_key: str | None = None) -> KeyState:
+    return KeyState(
+        needed=provider.spec.needs_auth,
+        is_set=bool(provider.api_key(api_key)),
+        variable=provider.spec.api_key_env,
+        missing_message=provider.missing_key_message(api_key),
+    )
+
+
+def key_state(name: str, api_key: str | None = None) -> KeyState:
+    """The key state of provider ``name`` (:class:`ProviderNotFoundError` for an unknown one)."""
+    return _key_state(get_registry().get(name), api_key)
+
+
+@dataclass(frozen=True)
+class ProviderChoice:
+    """One provider as a picker or a listing shows it."""
+
+    name: str
+    label: str
+    default_model: str
+    models: tuple[str, ...]
+    """The catalog's models; :func:`provider_models` asks a live provider for its own."""
+    live_models: bool
+    is_default: bool
+    key: KeyState
+
+
+def _choice(provider: Provider, default_name: str) -> ProviderChoice:
+    return ProviderChoice(
+        name=provider.name,
+        label=provider.label,
+        default_model=provider.default_model,
+        models=tuple(provider.models),
+        live_models=provider.spec.live_models,
+        is_default=provider.name == default_name,
+        key=_key_state(provider),
+    )
+
+
+def provider_choices() -> list[ProviderChoice]:
+    """Every provider whose driver loads, in catalog order."""
+    registry = get_registry()
+    return [_choice(p, registry.default_name) for p in registry.providers()]
+
+
+def provider_choice(name: str) -> ProviderChoice:
+    """One provider by name, case-insensitively (:class:`ProviderNotFoundError` for an unknown one)."""
+    registry = get_registry()
+    return _choice(registry.get(name), registry.default_name)
+
+
+def catalog_errors() -> list[str]:
+    """Catalog files that could not be loaded, one line each (the other files still count)."""
+    registry = get_registry()
+    registry.providers()  # a driver that fails to load is reported here too
+    return list(registry.errors)
+
+
+def model_names(demo: bool = False) -> list[str]:
+    """Every model some provider offers, once each, in catalog order (automatic provider choice)."""
+    return [entry["name"] for entry in list_models(demo)]
 
 
 def _flags(provider: Provider, model: str) -> dict[str, bool]:
@@ -59,7 +160,7 @@ async def _live_models(provider: Provider, api_key: str | None, api_base: str | 
     """The provider's own list, or ``None`` when it cannot be had quickly."""
     try:
         models = await asyncio.wait_for(provider.get_models(api_key=api_key, api_base=api_base), _LIVE_MODELS_TIMEOUT)
-    except Exception as exc:  # noqa: BLE001 - offline, no key, bad base: the catalog list stands in
+    except Exception as exc:  # offline, no key, bad base: the catalog list stands in
         log.debug("live models of %s unavailable: %s", provider.name, exc)
         return None
     return models or None
@@ -96,7 +197,7 @@ def list_providers(demo: bool = False) -> list[dict[str, Any]]:
             "video": len(p.video_models),
             "nodriver": False,
             "hf_space": False,
-            "auth": p.spec.needs_auth,
+            "auth": _key_state(p).needed,
             "login_url": p.spec.login_url,
         }
         for p in _offered(demo)

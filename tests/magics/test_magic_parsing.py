@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from IPython.core.error import UsageError
 
-from g4f_jupyter.errors import BadRequestError
-from g4f_jupyter.magics_history import History, conversation_messages, last_error, record_error
-from g4f_jupyter.magics_input import keep_question_marks
-from g4f_jupyter.magics_interp import interpolate
-from g4f_jupyter.magics_options import parse_options
-from g4f_jupyter.magics_render import strip_fences
+from g4f_jupyter.magics.history import History, last_error, record_error
+from g4f_jupyter.magics.info import help_text
+from g4f_jupyter.magics.input import keep_question_marks
+from g4f_jupyter.magics.interpolation import interpolate
+from g4f_jupyter.magics.options import OPTIONS, SUBCOMMANDS, parse_options
+from g4f_jupyter.magics.render import strip_fences
 
 # --- options ---------------------------------------------------------------------------
 
 
 def test_magic_line_options_then_verbatim_prompt() -> None:
-    opts = parse_options('-p Local -m SmolLM2-135M-Instruct -f code --temperature 0.2 --max-tokens 64 Say "hi" {x} \'q\'')
+    opts = parse_options(
+        '-p Local -m SmolLM2-135M-Instruct -f code --temperature 0.2 --max-tokens 64 Say "hi" {x} \'q\''
+    )
     assert (opts.provider, opts.model, opts.format) == ("Local", "SmolLM2-135M-Instruct", "code")
     assert opts.temperature == 0.2 and opts.max_tokens == 64
     assert opts.prompt == 'Say "hi" {x} \'q\''
@@ -44,7 +47,7 @@ def test_magic_prompt_may_start_with_dash_number_and_double_dash_ends_options() 
     ],
 )
 def test_magic_bad_options_are_one_clear_line(line: str, fragment: str) -> None:
-    with pytest.raises(BadRequestError) as info:
+    with pytest.raises(UsageError) as info:
         parse_options(line)
     assert fragment in str(info.value) and "\n" not in str(info.value)
 
@@ -55,7 +58,7 @@ def test_magic_cell_line_takes_provider_model_word_and_subcommands() -> None:
     opts = parse_options("-f html Local:SmolLM2-135M-Instruct", cell=True)
     assert opts.model == "Local:SmolLM2-135M-Instruct" and opts.format == "html"
     assert parse_options("-v error", cell=True).subcommand == "error"
-    with pytest.raises(BadRequestError, match="the cell body is the prompt"):
+    with pytest.raises(UsageError, match="the cell body is the prompt"):
         parse_options("write a poem", cell=True)
 
 
@@ -99,6 +102,18 @@ def test_magic_strip_fences_real_looking_answers() -> None:
     assert strip_fences("\nx = {'a': 1}\n") == "x = {'a': 1}"
 
 
+def test_magic_help_is_generated_from_the_option_and_subcommand_tables() -> None:
+    text = help_text()
+    for option in OPTIONS:
+        line = next(line for line in text.splitlines() if line.lstrip().startswith(option.spellings[0]))
+        assert ", ".join(option.spellings) in line and option.help in line
+        value = {"FORMAT": " text", None: ""}.get(option.metavar, " 1")
+        parsed = parse_options(f"{option.spellings[-1]}{value} hi")
+        assert parsed.prompt == "hi"  # every documented spelling parses
+    for name, what in SUBCOMMANDS.items():
+        assert f"%g4f {name}" in text and what in text
+
+
 # --- history ---------------------------------------------------------------------------
 
 
@@ -106,17 +121,13 @@ def test_magic_history_messages_keep_the_last_n_exchanges() -> None:
     history = History()
     for i in range(4):
         history.record(f"q{i}", f"a{i}")
-    messages = conversation_messages("now", "be brief", history, 2)
-    assert messages == [
-        {"role": "system", "content": "be brief"},
+    assert history.messages(2) == [
         {"role": "user", "content": "q2"},
         {"role": "assistant", "content": "a2"},
         {"role": "user", "content": "q3"},
         {"role": "assistant", "content": "a3"},
-        {"role": "user", "content": "now"},
     ]
-    assert conversation_messages("now", None, history, 0) == [{"role": "user", "content": "now"}]
-    assert conversation_messages("now", None, None, 5) == [{"role": "user", "content": "now"}]
+    assert history.messages(0) == []
     history.clear()
     assert len(history) == 0
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from IPython.display import HTML, JSON, Code, Markdown, Math, Pretty
 
-from g4f_jupyter.magics_render import Answer, render
+from g4f_jupyter.magics.render import render
 
 
 def test_magic_render_final_formats() -> None:
     fenced_html = "```html\n<b>{x}</b>\n```"
-    assert isinstance(render("# Title {}", "markdown"), Markdown) and render("# Title {}", "markdown").data == "# Title {}"
+    markdown = render("# Title {}", "markdown")
+    assert isinstance(markdown, Markdown) and markdown.data == "# Title {}"
     assert isinstance(render(fenced_html, "html"), HTML) and render(fenced_html, "html").data == "<b>{x}</b>"
     math = render("$$\\frac{1}{2}$$", "math")
     assert isinstance(math, Math) and "\\frac{1}{2}" in math._repr_latex_()
@@ -26,10 +27,3 @@ def test_magic_render_while_streaming_shows_raw_text() -> None:
     partial = "```python\ndef f("
     assert isinstance(render(partial, "code", final=False), Markdown)
     assert isinstance(render('{"a": ', "json", final=False), Pretty)
-
-
-def test_magic_answer_is_text_that_displays_nothing() -> None:
-    answer = Answer("hello {}")
-    assert answer == "hello {}" and isinstance(answer, str)
-    assert answer._ipython_display_() is None
-    assert answer.upper() == "HELLO {}"

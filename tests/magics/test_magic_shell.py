@@ -14,8 +14,8 @@ from IPython.utils.capture import CapturedIO, capture_output
 
 from g4f_jupyter import __version__
 from g4f_jupyter.magics import G4FMagics
-from g4f_jupyter.magics_options import parse_options
-from g4f_jupyter.magics_render import Answer
+from g4f_jupyter.magics.options import parse_options
+from g4f_jupyter.magics.render import Answer
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -63,10 +63,16 @@ def test_magic_line_answer_streams_and_is_the_cell_value(ip: Any) -> None:
     assert ip.user_ns["Out"][result.execution_count] == answer  # Out[n] holds the text
     assert captured.outputs == []  # the value is not displayed a second time
     assert "Traceback" not in captured.stdout + captured.stderr
+    # from a later cell, Out[n] and _ show the answer as Markdown
+    for expression in (f"Out[{result.execution_count}]", "_"):
+        later, shown_later = run(ip, expression)
+        assert later.result == answer
+        assert [o.data for o in shown_later.outputs] == [{"text/markdown": answer, "text/plain": answer}]
 
 
 def test_magic_cell_body_is_the_prompt(ip: Any) -> None:
-    result, captured = run(ip, "%%g4f -f text -v --max-tokens 12 --temperature 0\nName three colors.\nUse {} braces if you like.")
+    cell = "%%g4f -f text -v --max-tokens 12 --temperature 0\nName three colors.\nUse {} braces if you like."
+    result, captured = run(ip, cell)
     assert isinstance(result.result, Answer) and result.result.strip()
     assert "[Local · SmolLM2-135M-Instruct, " in shown(captured)  # --verbose names provider and model
     assert magics_of(ip).history.messages(1)[0]["content"] == "Name three colors.\nUse {} braces if you like."
@@ -90,9 +96,10 @@ def test_magic_interpolation_in_a_real_shell(ip: Any) -> None:
     err_count = failing.execution_count
     assert "KeyError: 'missing'" in ip.user_ns["Err"][err_count]
     prompt = (
-        "--max-tokens 4 Hi {name}; code {In[%d]}; value {Out[%d]}; error {Err[%d]}; "
+        f"--max-tokens 4 Hi {{name}}; code {{In[{source_count}]}}; value {{Out[{value.execution_count}]}}; "
+        f"error {{Err[{err_count}]}}; "
         "keep d = {'a': {1: 2}}, {}, {{name}}, f\"{name!r:>8}\", {\"k\": [1]}, {nope}"
-    ) % (source_count, value.execution_count, err_count)
+    )
     result, _ = run(ip, "%g4f " + prompt)
     assert result.result.strip()
     sent = magics_of(ip).history.messages(1)[0]["content"]
@@ -107,14 +114,14 @@ def test_magic_history_grows_is_sent_and_resets(ip: Any) -> None:
     asked, _ = run(ip, "%g4f --max-tokens 8 What is my favourite fruit?")
     assert asked.result is not None  # a trailing ? is not IPython's help here
     assert len(magics.history) == 2
-    sent = magics.messages_for("next", parse_options("next"))
+    sent = magics.history_for(parse_options("next"))
     assert sent[0] == {"role": "user", "content": "My favourite fruit is mango. Say ok."}
     assert sent[1] == {"role": "assistant", "content": str(first.result)}
-    assert [m["role"] for m in sent] == ["user", "assistant", "user", "assistant", "user"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "user", "assistant"]
 
     ip.run_line_magic("config", "G4FMagics.max_history = 1")
-    assert [m["content"] for m in magics.messages_for("next", parse_options("next"))][0] == "What is my favourite fruit?"
-    assert magics.messages_for("next", parse_options("--no-history next")) == [{"role": "user", "content": "next"}]
+    assert next(m["content"] for m in magics.history_for(parse_options("next"))) == "What is my favourite fruit?"
+    assert magics.history_for(parse_options("--no-history next")) == []
 
     run(ip, "%g4f --no-history --max-tokens 4 Say yes.")
     assert len(magics.history) == 2  # --no-history records nothing
@@ -150,7 +157,9 @@ def test_magic_unknown_provider_and_model_are_one_line_without_traceback(ip: Any
     assert "Traceback" in captured.stderr  # only --verbose shows it
 
 
-def test_magic_missing_key_names_the_variable(ip: Any, user_providers_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_magic_missing_key_names_the_variable(
+    ip: Any, user_providers_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("G4F_MAGIC_TEST_UNSET_KEY", raising=False)
     (user_providers_dir / "Keyed.toml").write_text(
         'name = "Keyed"\ndriver = "openai"\napi_base = "http://127.0.0.1:9/v1"\n'
@@ -166,7 +175,7 @@ def test_magic_missing_key_names_the_variable(ip: Any, user_providers_dir: Path,
 class _Failing(BaseHTTPRequestHandler):
     """An OpenAI-compatible server that refuses every chat request."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's spelling
+    def do_POST(self) -> None:
         status = 401 if "refused" in self.path else 503
         body = json.dumps({"error": {"message": "the model is overloaded" if status == 503 else "bad key"}}).encode()
         self.send_response(status)
@@ -184,7 +193,9 @@ def failing_server(loopback: Callable[[type[BaseHTTPRequestHandler]], str]) -> s
     return loopback(_Failing)
 
 
-def test_magic_provider_http_errors_show_status_and_message(ip: Any, user_providers_dir: Path, failing_server: str) -> None:
+def test_magic_provider_http_errors_show_status_and_message(
+    ip: Any, user_providers_dir: Path, failing_server: str
+) -> None:
     for name, base in (("Busy", f"{failing_server}/v1"), ("Refusing", f"{failing_server}/refused/v1")):
         (user_providers_dir / f"{name}.toml").write_text(
             f'name = "{name}"\ndriver = "openai"\napi_base = "{base}"\nmodels = ["m1"]\n'
@@ -220,5 +231,5 @@ def test_magic_list_help_version(ip: Any) -> None:
     _, version = run(ip, "%g4f version")
     assert shown(version).strip().startswith(f"g4f-jupyter {__version__}")
     _, bad = run(ip, "%g4f -f yaml hi")
-    assert bad.stderr.strip().startswith("unknown format 'yaml'")
+    assert bad.stderr.strip().startswith("UsageError: unknown format 'yaml'")  # IPython's one-line usage error
 
