@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,17 +34,24 @@ CHROMIUM_OPTIONS: dict[str, Any] = {
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+@pytest.fixture
+def restored_environment() -> Iterator[None]:
+    """A test server exports its settings to the environment (for its kernels); undo that after each test."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture(autouse=True)
-def g4f_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def g4f_data_dir(
+    restored_environment: None, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Each test gets its own data directory and user provider directory."""
     data = tmp_path_factory.mktemp("g4f-data")
     providers = tmp_path_factory.mktemp("g4f-providers")
     monkeypatch.setenv("G4F_JUPYTER_DATA_DIR", str(data))
     monkeypatch.setenv("G4F_JUPYTER_PROVIDERS_DIR", str(providers))
-    for exported in ("G4F_SHARE_URL", "G4F_JUPYTER_PUBLIC_SHARES"):
-        # A test server exports these for its kernels; undo that after each test.
-        monkeypatch.setenv(exported, "")
-        monkeypatch.delenv(exported)
     return data
 
 

@@ -26,22 +26,23 @@ __all__ = ["G4FAPIHandler", "G4FPageHandler"]
 _CHUNK = 64 * 1024  # a served file leaves in pieces of this size, flushed one by one
 
 
-class _G4FMixin:
-    """Shared by API and page handlers."""
+class _G4FMixin(JupyterHandler):
+    """Shared by API and page handlers (placed before Jupyter's handler class in their MRO)."""
 
     auth_resource = "g4f_jupyter"
 
     @property
     def g4f(self) -> G4FSettings:
-        return self.settings["g4f_settings"]  # type: ignore[attr-defined]
+        settings: G4FSettings = self.settings["g4f_settings"]
+        return settings
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         """Client errors raised by the service layer are one warning line, not a traceback."""
         if isinstance(value, G4FError) and value.status < 500:
-            request = self.request  # type: ignore[attr-defined]
-            self.log.warning("%s %s -> %d: %s", request.method, request.path, value.status, value)  # type: ignore[attr-defined]
+            request = self.request
+            self.log.warning("%s %s -> %d: %s", request.method, request.path, value.status, value)
             return
-        super().log_exception(typ, value, tb)  # type: ignore[misc]
+        super().log_exception(typ, value, tb)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -49,32 +50,31 @@ class _G4FMixin:
             status_code = exc.status
             message = str(exc)
         elif isinstance(exc, web.HTTPError):
-            message = exc.log_message or self._reason  # type: ignore[attr-defined]
+            message = exc.log_message or self._reason
         else:
-            message = "Internal server error" if status_code >= 500 else self._reason  # type: ignore[attr-defined]
-        self.set_status(status_code)  # type: ignore[attr-defined]
-        self.set_header("Content-Type", "application/json")  # type: ignore[attr-defined]
-        self.finish(json.dumps({"error": {"message": message}}))  # type: ignore[attr-defined]
+            message = "Internal server error" if status_code >= 500 else self._reason
+        self.set_status(status_code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": {"message": message}}))
 
     def check_body_size(self) -> None:
         """A 413 for a body over the operator's limit, before anything parses it."""
-        if len(self.request.body) > self.g4f.max_body_bytes:  # type: ignore[attr-defined]
+        if len(self.request.body) > self.g4f.max_body_bytes:
             raise PayloadTooLargeError(f"request body over {self.g4f.max_body_bytes} bytes")
 
     def body_bytes(self) -> bytes:
         """The request body within the limit (routes that spool their body to disk override this)."""
         self.check_body_size()
-        body: bytes = self.request.body  # type: ignore[attr-defined]
-        return body
+        return self.request.body
 
     def json_body(self) -> Any:
         """The request body as JSON, or a 400/413 with a clear message (depth and Unicode checked)."""
         return parse_json(self.body_bytes())
 
     def write_json(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)  # type: ignore[attr-defined]
-        self.set_header("Content-Type", "application/json")  # type: ignore[attr-defined]
-        self.finish(json.dumps(data, ensure_ascii=False))  # type: ignore[attr-defined]
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data, ensure_ascii=False))
 
 
 class G4FAPIHandler(_G4FMixin, StreamingMixin, APIHandler):

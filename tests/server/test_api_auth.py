@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from jupyter_server.base.handlers import APIHandler
@@ -10,7 +11,7 @@ from jupyter_server.base.handlers import APIHandler
 from g4f_jupyter.server_ext import route_table
 from g4f_jupyter.server_ext.base import G4FAPIHandler, G4FPageHandler
 
-METHODS = ("get", "post", "put", "patch", "delete")
+METHODS = ("get", "head", "post", "put", "patch", "delete")
 SAMPLES = ("sample", "media", "thumbnail", "2025-01-01", "x.png", "1")
 _BASES = {G4FAPIHandler, G4FPageHandler}
 
@@ -62,14 +63,33 @@ def sample_path(pattern: str) -> str:
     return path
 
 
-def test_route_table_covers_the_api() -> None:
-    paths = [path for path, _ in route_table()]
-    assert paths and "backend-api/v2/conversation" in paths
-    assert all(not path.startswith("/") for path in paths)
+def served_routes(serverapp: Any, base_url: str) -> list[tuple[str, type]]:
+    """(pattern relative to base_url, handler) of every g4f route the running server's Tornado app holds."""
+    found = []
+    for host_rule in serverapp.web_app.default_router.rules:
+        for rule in getattr(host_rule.target, "rules", []):
+            handler = rule.target
+            if isinstance(handler, type) and handler.__module__.startswith("g4f_jupyter."):
+                pattern = rule.matcher.regex.pattern
+                assert pattern.startswith(base_url), pattern
+                found.append((pattern[len(base_url) :].removesuffix("$"), handler))
+    return found
 
 
-def test_every_method_carries_both_decorators() -> None:
-    for path, cls in route_table():
+@pytest.fixture
+def routes(jp_serverapp: Any, jp_base_url: str) -> list[tuple[str, type]]:
+    return served_routes(jp_serverapp, jp_base_url)
+
+
+def test_the_server_serves_exactly_the_route_table(routes: list[tuple[str, type]]) -> None:
+    assert sorted(routes, key=str) == sorted(route_table(), key=str)
+    paths = [path for path, _ in routes]
+    assert "backend-api/v2/conversation" in paths and "g4f/?" in paths
+    assert not any(path in paths for path, _ in route_table(public_shares=True) if path.startswith("g4f/public"))
+
+
+def test_every_method_carries_both_decorators(routes: list[tuple[str, type]]) -> None:
+    for path, cls in routes:
         methods = own_methods(cls)
         assert methods, f"{path}: {cls.__name__} defines no HTTP method"
         for name, method in methods.items():
@@ -82,17 +102,18 @@ def test_every_method_carries_both_decorators() -> None:
 
 
 @pytest.mark.asyncio
-async def test_requests_without_credentials_are_refused(raw_fetch) -> None:
+async def test_requests_without_credentials_are_refused(routes: list[tuple[str, type]], raw_fetch: Any) -> None:
     checked = 0
-    for pattern, cls in route_table():
+    for pattern, cls in routes:
         path = sample_path(pattern)
         for name in own_methods(cls):
             method = name.upper()
             body = b"{}" if method in ("POST", "PUT", "PATCH") else None
-            response = await raw_fetch(path, method, body=body, auth=False, headers={"Content-Type": "application/json"})
-            if issubclass(cls, APIHandler) or method != "GET":
+            headers = {"Content-Type": "application/json"}
+            response = await raw_fetch(path, method, body=body, auth=False, headers=headers)
+            if issubclass(cls, APIHandler) or method not in ("GET", "HEAD"):
                 assert response.code == 403, (path, method, response.code)
             else:
                 assert response.code == 302 and "login" in response.headers["Location"], (path, method, response.code)
             checked += 1
-    assert checked >= len(route_table())
+    assert checked >= len(routes)
