@@ -1,4 +1,4 @@
-"""The ``/backend-api/v2`` API routes plus ``/media`` and ``/search``: thin handlers over ``service``.
+"""The ``/backend-api/v2`` API routes (buckets and media are in :mod:`.routes_files`): thin handlers over ``service``.
 
 Every method needs Jupyter credentials (``@web.authenticated`` + ``@authorized``). Errors
 raised by the service layer reach the client as ``{"error": {"message"}}`` with their
@@ -10,15 +10,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from typing import Any
-from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
-from jupyter_server.utils import url_path_join
 from tornado import web
 
 from ..service import catalog, cookies, create, media, memory, records, shares, synthesize, version
 from ..service.conversation import open_conversation
-from ..service.query import bool_or_text, parse_int
 from ..service.request import build_request, header
 from ..service.settings import OperatorSettings
 from ..service.validation import parse_json, validate_query
@@ -184,22 +181,6 @@ class SynthesizeHandler(_Handler):
         self.finish(audio, set_content_type=synthesize.CONTENT_TYPE)
 
 
-class MediaHandler(_Handler):
-    @web.authenticated
-    @authorized
-    async def get(self, name: str) -> None:
-        await self.send_file(media.media_file(name))
-
-
-class SearchHandler(_Handler):
-    @web.authenticated
-    @authorized
-    async def get(self, tags: str) -> None:
-        skip = parse_int(self.get_query_argument("skip", None), 0, "skip")
-        name = media.search_media(tags, skip, bool_or_text(self.get_query_argument("random", None)))
-        self.redirect(url_path_join(self.base_url, "media", quote(name)))
-
-
 _V2 = "backend-api/v2"
 
 ROUTES: list[tuple[str, type]] = [
@@ -215,6 +196,4 @@ ROUTES: list[tuple[str, type]] = [
     (f"{_V2}/upload_cookies", UploadCookiesHandler),
     (f"{_V2}/chat/([^/]+)", ShareHandler),
     (f"{_V2}/synthesize/([^/]+)", SynthesizeHandler),
-    (r"media/([^/]+)", MediaHandler),
-    (r"search/([^/]+)", SearchHandler),
 ]

@@ -1,7 +1,8 @@
-"""Bucket routes: upload, read (text or SSE progress), delete, and serve bucket media.
+"""Bucket routes (upload, read as text or SSE progress, delete) and the media routes.
 
-Thin handlers over :mod:`g4f_jupyter.service.buckets`; every method needs Jupyter
-credentials. The read streams text as it is extracted and flushes per piece.
+Thin handlers over :mod:`g4f_jupyter.service.buckets` and :mod:`g4f_jupyter.service.media`;
+every method needs Jupyter credentials. The read streams text as it is extracted and
+flushes per piece; files are served by :mod:`.files` (HEAD, ETag, Range).
 """
 
 from __future__ import annotations
@@ -10,21 +11,30 @@ import asyncio
 import json
 from collections.abc import AsyncGenerator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
+from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.iostream import StreamClosedError
 
 from ..errors import NotFoundError
-from ..service.buckets import Progress, TextChunk, delete_bucket, ingest, upload_files
-from ..service.buckets.store import media_path
-from ..service.query import parse_bool
+from ..service import media
+from ..service.buckets import (
+    Progress,
+    ReadItem,
+    TextChunk,
+    delete_bucket,
+    ingest,
+    media_path,
+    media_source_url,
+    upload_files,
+)
+from ..service.query import bool_or_text, parse_bool, parse_int
 from .base import G4FAPIHandler
+from .files import G4FFileHandler
 
 __all__ = ["ROUTES"]
-
-_Item = TextChunk | Progress
 
 
 class _ReadHandler(G4FAPIHandler):
@@ -35,7 +45,7 @@ class _ReadHandler(G4FAPIHandler):
     def _wants_sse(self) -> bool:
         return self.always_sse or "text/event-stream" in self.request.headers.get("Accept", "")
 
-    async def _send(self, stream: AsyncGenerator[_Item, None], first: _Item | None, sse: bool) -> None:
+    async def _send(self, stream: AsyncGenerator[ReadItem, None], first: ReadItem | None, sse: bool) -> None:
         item = first
         try:
             while item is not None:
@@ -79,8 +89,8 @@ class BucketHandler(_ReadHandler):
     @authorized
     async def post(self, bucket_id: str) -> None:
         self.check_body_size()
-        files = [(f.filename, f.body) for f in self.request.files.get("files", [])]
-        self.write_json(await asyncio.to_thread(upload_files, bucket_id, files, self.g4f.upload_limits()))
+        files: list[tuple[str, bytes]] = [(f.filename, f.body) for f in self.request.files.get("files", [])]
+        self.write_json(await asyncio.to_thread(upload_files, bucket_id, list(files), self.g4f.upload_limits()))
 
     @web.authenticated
     @authorized
@@ -95,22 +105,58 @@ class BucketStreamHandler(_ReadHandler):
     always_sse = True
 
 
-class BucketMediaHandler(G4FAPIHandler):
-    """``files/<bucket_id>/media/<filename>``; a missing file redirects to ``?url=`` if http(s)."""
+class BucketMediaHandler(G4FFileHandler):
+    """``files/<bucket_id>/(media|thumbnail)/<filename>``: a bucket's media file (thumbnail: the same file).
+
+    A missing file redirects to ``?url=`` only when the bucket recorded that URL as one of
+    its download sources; any other URL is a 404 (no open redirect).
+    """
+
+    async def _media(self, bucket_id: str, filename: str, include_body: bool) -> None:
+        try:
+            path = await asyncio.to_thread(media_path, bucket_id, filename)
+        except NotFoundError:
+            source = self.get_query_argument("url", "", strip=False)
+            if not source:
+                raise
+            self.redirect(await asyncio.to_thread(media_source_url, bucket_id, source))
+            return
+        await self.serve(path, include_body)
 
     @web.authenticated
     @authorized
-    async def get(self, bucket_id: str, filename: str) -> None:
-        try:
-            path = media_path(bucket_id, filename)
-        except NotFoundError:
-            source = self.get_query_argument("url", "")
-            parts = urlsplit(source)
-            if parts.scheme in ("http", "https") and parts.netloc:
-                self.redirect(source)
-                return
-            raise
-        await self.send_file(path)
+    async def get(self, bucket_id: str, filename: str) -> None:  # type: ignore[override]
+        await self._media(bucket_id, filename, include_body=True)
+
+    @web.authenticated
+    @authorized
+    async def head(self, bucket_id: str, filename: str) -> None:  # type: ignore[override]
+        await self._media(bucket_id, filename, include_body=False)
+
+
+class MediaHandler(G4FFileHandler):
+    """``media/<name>``: a generated media file."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:  # type: ignore[override]
+        await self.serve(await asyncio.to_thread(media.media_file, name))
+
+    @web.authenticated
+    @authorized
+    async def head(self, name: str) -> None:  # type: ignore[override]
+        await self.serve(await asyncio.to_thread(media.media_file, name), include_body=False)
+
+
+class SearchHandler(G4FAPIHandler):
+    """``search/<tags>``: a redirect to the generated media file matching the tags."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, tags: str) -> None:
+        skip = parse_int(self.get_query_argument("skip", None), 0, "skip")
+        name = media.search_media(tags, skip, bool_or_text(self.get_query_argument("random", None)))
+        self.redirect(url_path_join(self.base_url, "media", quote(name)))
 
 
 def _sse(data: dict[str, Any]) -> str:
@@ -123,5 +169,7 @@ _FILES = "backend-api/v2/files"
 ROUTES: list[tuple[str, type]] = [
     (rf"{_FILES}/([^/]+)", BucketHandler),
     (rf"{_FILES}/([^/]+)/stream", BucketStreamHandler),
-    (r"files/([^/]+)/media/([^/]+)", BucketMediaHandler),
+    (r"files/([^/]+)/(?:media|thumbnail)/([^/]+)", BucketMediaHandler),
+    (r"media/([^/]+)", MediaHandler),
+    (r"search/([^/]+)", SearchHandler),
 ]

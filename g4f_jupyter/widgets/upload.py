@@ -16,9 +16,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..errors import G4FError
-from ..service.buckets import Progress, bucket_info, delete_bucket, ingest, upload_files
-from ..service.buckets.store import media_path
-from ..store.paths import safe_name
+from ..service.buckets import Progress, bucket_info, delete_bucket, ingest, media_path, upload_files, validate_bucket_id
 from ._loop import start_task
 from ._render import human_size, note_html
 
@@ -35,7 +33,7 @@ class BucketUploadWidget(widgets.VBox):
     """Upload files into bucket ``bucket_id``; pass ``chat`` to ground that chat in it once read."""
 
     def __init__(self, bucket_id: str | None = None, chat: Any = None) -> None:
-        self.bucket_id = safe_name(bucket_id, "bucket id") if bucket_id else uuid.uuid4().hex
+        self.bucket_id = validate_bucket_id(bucket_id) if bucket_id else uuid.uuid4().hex
         self.chat = chat
         self.task: asyncio.Task[None] | None = None
         self.result: dict[str, Any] | None = None

@@ -9,7 +9,8 @@ import pytest
 from bucket_docs import make_docx, make_zip
 
 from g4f_jupyter.service.buckets import Progress, TextChunk, ingest, upload_files
-from g4f_jupyter.service.buckets.archive import UnsafeArchive, ZipLimits, walk_zip
+from g4f_jupyter.service.buckets.archive import ArchiveGuard, UnsafeArchive
+from g4f_jupyter.service.buckets.limits import ArchiveLimits, ReadBudget
 from g4f_jupyter.store.layout import bucket_dir
 
 
@@ -61,15 +62,19 @@ async def test_bucket_zip_bomb_is_refused_as_a_whole() -> None:
     assert "Fine text survives." in text and events[-1]["action"] == "done"
 
 
+def walk_zip(name: str, source: io.BytesIO, limits: ArchiveLimits | None = None) -> list:
+    return list(ArchiveGuard(ReadBudget(10**9), limits).walk(name, source))
+
+
 def test_bucket_zip_limits_entries_total_depth_and_lying_headers() -> None:
     many = make_zip({f"f{i}.txt": b"x" for i in range(30)})
     with pytest.raises(UnsafeArchive, match="30 entries"):
-        list(walk_zip("many.zip", io.BytesIO(many), ZipLimits(max_entries=20)))
+        list(walk_zip("many.zip", io.BytesIO(many), ArchiveLimits(max_entries=20)))
     big = make_zip({"a.txt": b"a" * 5000, "b.txt": b"b" * 5000}, zipfile.ZIP_STORED)
     with pytest.raises(UnsafeArchive, match="uncompressed"):
-        list(walk_zip("big.zip", io.BytesIO(big), ZipLimits(max_total_bytes=8000)))
+        list(walk_zip("big.zip", io.BytesIO(big), ArchiveLimits(max_total_bytes=8000)))
     nested = make_zip({"inner.zip": make_zip({"deep.zip": make_zip({"x.txt": b"deep"})})})
-    members = list(walk_zip("outer.zip", io.BytesIO(nested), ZipLimits(max_depth=2)))
+    members = list(walk_zip("outer.zip", io.BytesIO(nested), ArchiveLimits(max_depth=2)))
     assert [(m.kind, m.name) for m in members] == [("error", "outer.zip/inner.zip/deep.zip")]
     assert "nested deeper" in members[0].reason
     ok = list(walk_zip("outer.zip", io.BytesIO(nested)))

@@ -8,7 +8,7 @@ import pytest
 from bucket_docs import make_epub, make_odt, make_xlsx
 
 from g4f_jupyter.service.buckets import Progress, TextChunk, bucket_info, delete_bucket, ingest, upload_files
-from g4f_jupyter.service.buckets.store import open_bucket
+from g4f_jupyter.service.buckets.layout import open_bucket
 from g4f_jupyter.store.layout import bucket_dir
 
 

@@ -41,7 +41,7 @@ async def test_bucket_upload_sse_read_then_plain_replay(fetch, upload) -> None:
     events = sse_events(sse.body)
     loads = [e["size"] for e in events if e.get("action") == "load"]
     assert len(loads) >= 4 and loads == sorted(loads)  # one per file at least, growing
-    assert {"action": "media", "filename": "photo.png"} in events
+    assert not any(e.get("action") == "media" for e in events)  # an uploaded image has no text to read
     assert events[-2:] == [{"action": "delete_files"}, {"action": "done", "size": loads[-1]}]
     assert not any("error" in e for e in events)
     # delete_files defaults to true: the sources are gone, the cache stays.
@@ -117,18 +117,56 @@ async def test_bucket_hostile_ids_are_400(fetch, bucket, g4f_data_dir) -> None:
 
 
 @pytest.mark.asyncio
-async def test_bucket_media_route_serves_404s_and_redirects_only_to_http(fetch, upload) -> None:
+async def test_bucket_media_is_served_with_head_etag_and_ranges(fetch, upload) -> None:
+    video = bytes(range(256)) * 400  # 100 KiB standing in for a clip the page seeks in
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
-    await upload("pics", [("cat.png", png)])
+    await upload("pics", [("cat.png", png), ("clip.mp4", video)])
     served = await fetch("files/pics/media/cat.png")
     assert served.body == png and served.headers["Content-Type"] == "image/png"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert (await fetch("files/pics/thumbnail/cat.png")).body == png  # the current client asks for thumbnails
+
+    head = await fetch("files/pics/media/clip.mp4", method="HEAD")
+    assert head.code == 200 and head.body == b"" and head.headers["Content-Length"] == str(len(video))
+    assert head.headers["Content-Type"] == "video/mp4" and head.headers["Accept-Ranges"] == "bytes"
+    etag = head.headers["Etag"]
+    assert (await fetch("files/pics/media/clip.mp4", headers={"If-None-Match": etag})).code == 304
+
+    part = await fetch("files/pics/media/clip.mp4", headers={"Range": "bytes=1000-1999"})
+    assert part.code == 206 and part.body == video[1000:2000]
+    assert part.headers["Content-Range"] == f"bytes 1000-1999/{len(video)}"
+    tail = await fetch("files/pics/media/clip.mp4", headers={"Range": "bytes=-100"})
+    assert tail.code == 206 and tail.body == video[-100:]
+    assert (await fetch("files/pics/media/clip.mp4", headers={"Range": f"bytes={len(video)}-"})).code == 416
+
+    await upload("pics", [("clip.mp4", video[:5000])])  # replaced under the same name: a new ETag
+    again = await fetch("files/pics/media/clip.mp4", headers={"If-None-Match": etag})
+    assert again.code == 200 and again.body == video[:5000] and again.headers["Etag"] != etag
 
     missing = await fetch("files/pics/media/dog.png")
-    assert missing.code == 404
-    moved = await fetch("files/pics/media/dog.png?url=https%3A%2F%2Fexample.org%2Fdog.png")
-    assert moved.code == 302 and moved.headers["Location"] == "https://example.org/dog.png"
-    for bad in ("javascript%3Aalert(1)", "file%3A%2F%2F%2Fetc%2Fpasswd", "%2F%2Fevil.example%2Fx"):
-        response = await fetch(f"files/pics/media/dog.png?url={bad}")
-        assert response.code == 404, bad
+    assert missing.code == 404 and "no media" in json.loads(missing.body)["error"]["message"]
     assert (await fetch("files/..%2Fpics/media/cat.png")).code == 400
     assert (await fetch("files/pics/media/..%2F..%2Fplain.cache")).code == 400
+    assert (await fetch("files/pics/other/cat.png")).code == 404
+
+
+@pytest.mark.asyncio
+async def test_bucket_media_fallback_redirects_only_to_the_buckets_own_sources(fetch, upload) -> None:
+    source = "https://example.org/dog.png"
+    await upload("pics", [("downloads.json", json.dumps([{"url": source}]).encode())])
+    moved = await fetch("files/pics/media/dog.png?url=https%3A%2F%2Fexample.org%2Fdog.png")
+    assert moved.code == 302 and moved.headers["Location"] == source
+    hostile = (
+        "https%3A%2F%2Fevil.example%2Fdog.png",  # an open redirect to anywhere
+        "https%3A%2F%2Fexample.org%2Fdog.png%0D%0ASet-Cookie%3A%20x%3D1",  # header injection
+        "https%3A%2F%2Fexample.org%2Fdog.png%0A",
+        "javascript%3Aalert(1)",
+        "file%3A%2F%2F%2Fetc%2Fpasswd",
+        "%2F%2Fevil.example%2Fx",
+    )
+    for bad in hostile:
+        response = await fetch(f"files/pics/media/dog.png?url={bad}")
+        assert response.code == 404, bad
+        assert "not one of its sources" in json.loads(response.body)["error"]["message"]
+    other = await fetch("files/nobucket/media/dog.png?url=https%3A%2F%2Fexample.org%2Fdog.png")
+    assert other.code == 404  # a URL one bucket recorded opens no redirect from another

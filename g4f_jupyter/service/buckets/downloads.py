@@ -17,14 +17,18 @@ import re
 import socket
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from ...errors import G4FError
 from ...store.atomic import atomic_write_bytes
-from .store import Bucket, classify, clean_filename, extension
+from .jobs import take_jobs
+from .layout import Bucket
+from .locks import index_lock
+from .names import classify, clean_filename, extension
+from .pending import add_pending
+from .progress import Downloaded, Progress, ReadFailed
 
 __all__ = ["DownloadLimits", "DownloadRefused", "check_url", "run_jobs"]
 
@@ -52,7 +56,7 @@ async def check_url(url: str, allow_private: bool = False) -> None:
     except socket.gaierror as exc:
         raise DownloadRefused(f"cannot resolve {parts.hostname}: {exc.strerror}") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if not address.is_global:
             raise DownloadRefused(f"{parts.hostname} resolves to a non-public address ({address}); refused")
 
@@ -82,7 +86,9 @@ async def fetch(url: str, allow_private: bool = False, limits: DownloadLimits | 
         return await asyncio.wait_for(_follow(client, url, allow_private, limits), limits.timeout)
 
 
-async def _follow(client: httpx.AsyncClient, url: str, allow_private: bool, limits: DownloadLimits) -> tuple[str, bytes]:
+async def _follow(
+    client: httpx.AsyncClient, url: str, allow_private: bool, limits: DownloadLimits
+) -> tuple[str, bytes]:
     for _ in range(limits.max_redirects + 1):
         await check_url(url, allow_private)
         async with client.stream("GET", url) as response:
@@ -102,22 +108,6 @@ async def _follow(client: httpx.AsyncClient, url: str, allow_private: bool, limi
     raise DownloadRefused(f"more than {limits.max_redirects} redirects")
 
 
-def _urls(jobs: list[Any]) -> list[str]:
-    urls: list[str] = []
-    for job in jobs:
-        if isinstance(job, dict):
-            found = job.get("urls") if isinstance(job.get("urls"), list) else [job.get("url")]
-            urls.extend(u for u in found if isinstance(u, str))
-    return urls
-
-
-def _take_jobs(bucket: Bucket) -> list[str]:
-    with bucket.lock():
-        jobs = bucket.jobs()
-        bucket.downloads.unlink(missing_ok=True)
-    return _urls(jobs)
-
-
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, (asyncio.TimeoutError, httpx.TimeoutException)):
         return "timed out"
@@ -127,24 +117,26 @@ def _reason(exc: BaseException) -> str:
 
 
 def _store(bucket: Bucket, name: str, body: bytes) -> None:
-    atomic_write_bytes(bucket.source(name), body)
-    with bucket.lock():
-        bucket.add_pending([name])
+    """Save a download; a document is listed for reading, a media file is just kept (like an upload)."""
+    with index_lock(bucket):
+        atomic_write_bytes(bucket.source(name), body)
+        if classify(name) == "document":
+            add_pending(bucket, [name])
 
 
 async def run_jobs(
     bucket: Bucket, allow_private: bool = False, limits: DownloadLimits | None = None
-) -> AsyncGenerator[dict[str, Any], None]:
-    """Consume ``downloads.json``: progress dicts (``download``) or one ``error`` per failed URL."""
+) -> AsyncGenerator[Progress, None]:
+    """Consume ``downloads.json``: a ``download`` event per file, or one error per failed URL."""
     count = 0
-    for url in await asyncio.to_thread(_take_jobs, bucket):
+    for url in await asyncio.to_thread(take_jobs, bucket):
         try:
             name, body = await fetch(url, allow_private, limits)
             if classify(name) is None:
                 raise DownloadRefused(f"unsupported content type (saved as {name!r})")
         except (ValueError, G4FError, httpx.HTTPError, httpx.InvalidURL, asyncio.TimeoutError, OSError) as exc:
-            yield {"error": {"message": f"download {url}: {_reason(exc)}"}}  # one URL fails, not the read
+            yield ReadFailed(f"download {url}: {_reason(exc)}")  # one URL fails, not the read
             continue
         await asyncio.to_thread(_store, bucket, name, body)  # up to max_bytes, fsynced: off the event loop
         count += 1
-        yield {"action": "download", "count": count}
+        yield Downloaded(count)

@@ -2,7 +2,8 @@
 
 Yielding pieces rather than one string lets the reader stream the first page of a long
 PDF before the last one is parsed, and report progress as it goes. Extractors are plain
-blocking code; :mod:`.ingest` runs them in a worker thread.
+blocking code; :mod:`.ingest` runs them in a worker thread. A document that is a zip
+inside (docx, xlsx, odt, epub) is checked by the archive guard before its parser opens it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from .store import PLAIN_EXTENSIONS, extension
+from .archive import ArchiveGuard
+from .names import PLAIN_EXTENSIONS, ZIP_CONTAINERS, extension
 
 __all__ = ["extract"]
 
@@ -119,7 +121,7 @@ def _epub(source: Source) -> Iterator[str]:
     from lxml import etree
 
     def find(tree: Any, tag: str) -> list[Any]:
-        return tree.xpath(f"//*[local-name()='{tag}']")
+        return list(tree.xpath(f"//*[local-name()='{tag}']"))
 
     with zipfile.ZipFile(source) as book:
         container = etree.fromstring(book.read("META-INF/container.xml"))
@@ -145,9 +147,15 @@ EXTRACTORS: dict[str, Extractor] = {
 }
 
 
-def extract(name: str, source: Source) -> Iterator[str]:
-    """Text pieces of one document (not ``.zip``: :mod:`.archive` walks those)."""
-    extractor = EXTRACTORS.get(extension(name))
+def extract(name: str, source: Source, guard: ArchiveGuard) -> Iterator[str]:
+    """Text pieces of one document (not ``.zip``: :meth:`ArchiveGuard.walk` walks those).
+
+    Raises :class:`~.archive.UnsafeArchive` for a zip-based document the guard refuses.
+    """
+    ext = extension(name)
+    extractor = EXTRACTORS.get(ext)
     if extractor is None:
         raise ValueError(f"unsupported file type: {name}")
+    if ext in ZIP_CONTAINERS:
+        guard.check_container(name, source)
     return extractor(source)

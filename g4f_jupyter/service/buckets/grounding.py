@@ -19,9 +19,12 @@ from typing import Any
 from ...core.runner import estimate_tokens, message_text
 from ...errors import G4FError
 from ..media import content_type
-from .ingest import Progress, ingest
+from .contents import media_path
+from .ingest import ingest
+from .layout import Bucket, existing_bucket
+from .names import AUDIO_EXTENSIONS, extension
+from .progress import Progress
 from .retrieval import Chunk, bucket_index
-from .store import AUDIO_EXTENSIONS, Bucket, existing_bucket, extension, media_path
 
 __all__ = ["ground_messages"]
 

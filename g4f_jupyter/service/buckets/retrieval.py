@@ -14,9 +14,10 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .store import Bucket
+from .layout import Bucket
+from .sections import sections
 
-__all__ = ["Chunk", "split_chunks", "ChunkIndex", "bucket_index"]
+__all__ = ["Chunk", "ChunkIndex", "bucket_index", "split_chunks"]
 
 TARGET_CHARS = 600  # ~150 tokens at ~4 characters per token
 MAX_CHARS = 800
@@ -94,7 +95,7 @@ def _strip_fence(name: str, text: str) -> str:
 def read_sections(bucket: Bucket) -> list[tuple[str, str]]:
     """``(file name, text)`` of every file in ``plain.cache``, without the code fences."""
     data = bucket.cache.read_bytes()
-    return [(name, _strip_fence(name, data[a:b].decode("utf-8", "replace"))) for name, a, b in bucket.sections()]
+    return [(name, _strip_fence(name, data[a:b].decode("utf-8", "replace"))) for name, a, b in sections(bucket)]
 
 
 _indexes: OrderedDict[str, tuple[tuple[int, int], ChunkIndex]] = OrderedDict()

@@ -1,118 +1,118 @@
 """Uploads into a bucket: classify, enforce limits, write each file atomically.
 
-Every file is first written to a hidden temporary file; only when the whole request is
-within the limits are they renamed into place and listed in ``files.txt`` (merged, so
-concurrent uploads to one bucket never lose each other's entries). A refused request
-leaves nothing behind.
+Every file is first staged in a hidden temporary file beside its destination; only
+when the whole request is within the limits are they renamed into place and the
+documents listed in ``files.txt`` (merged, so concurrent uploads to one bucket never
+lose each other's entries). Media are kept in ``media/`` but never listed: there is no
+text to read from them. A refused request leaves nothing behind. File parts may be
+bytes (the widget) or files on disk (the HTTP route spools its body), copied in blocks.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ...errors import BadRequestError, PayloadTooLargeError
-from ...store.atomic import atomic_write_json
-from .store import (
-    DOWNLOADS_JSON,
-    RESERVED,
-    Bucket,
-    UploadLimits,
-    bucket_size,
-    check_upload_limits,
-    classify,
-    clean_filename,
-    extension,
-    open_bucket,
-)
+from ...store.atomic import AtomicFile
+from ..settings import UploadLimits, current_settings
+from .contents import bucket_size
+from .jobs import add_jobs, parse_jobs
+from .layout import DOWNLOADS_JSON, RESERVED, Bucket, open_bucket
+from .limits import FilePart, check_upload_limits
+from .locks import index_lock
+from .names import classify, clean_filename, extension
+from .pending import add_pending
 
 __all__ = ["upload_files"]
 
+_COPY_BLOCK = 1024 * 1024
 
-def _write_temp(folder: Path, data: bytes) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=folder)
+
+def _stage(dest: Path, content: bytes | Path) -> AtomicFile:
+    staged = AtomicFile(dest)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        if isinstance(content, Path):
+            with content.open("rb") as source:
+                while block := source.read(_COPY_BLOCK):
+                    staged.write(block)
+        else:
+            staged.write(content)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        staged.discard()
         raise
-    return Path(tmp)
+    return staged
 
 
-def _download_jobs(data: bytes) -> list[Any]:
-    try:
-        jobs = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequestError("downloads.json is not valid JSON") from None
-    jobs = jobs if isinstance(jobs, list) else [jobs]
-    if not all(isinstance(j, dict) and ("url" in j or "urls" in j) for j in jobs):
-        raise BadRequestError('downloads.json must be a list of {"url": ...} or {"urls": [...]} objects')
-    return jobs
+def _read_small(content: bytes | Path) -> bytes:
+    return content.read_bytes() if isinstance(content, Path) else content
 
 
-def _check_sizes(bucket: Bucket, staged: dict[Path, tuple[Path, int]], limits: UploadLimits) -> None:
-    replaced = sum(dest.stat().st_size for dest in staged if dest.is_file())
-    total = bucket_size(bucket) - replaced + sum(size for _, size in staged.values())
+def _check_sizes(bucket: Bucket, staged: list[AtomicFile], limits: UploadLimits) -> None:
+    replaced = sum(f.path.stat().st_size for f in staged if f.path.is_file())
+    total = bucket_size(bucket) - replaced + sum(f.size for f in staged)
     if total > limits.max_bucket_bytes:
         raise PayloadTooLargeError(f"bucket {bucket.id!r} would hold {total} bytes, over {limits.max_bucket_bytes}")
 
 
-def upload_files(bucket_id: str, files: list[tuple[str, bytes]], limits: UploadLimits | None = None) -> dict[str, Any]:
-    """Store ``(file name, bytes)`` pairs in a bucket (created if needed).
+Accepted = list[tuple[str, str, bytes | Path]]  # (clean name, kind, content)
 
-    Returns ``{"bucket_id", "files", "media", "rejected": [{"name", "reason"}]}``.
-    Raises :class:`PayloadTooLargeError` (413) over a limit, writing nothing.
-    """
-    limits = limits or UploadLimits()
-    bucket = open_bucket(bucket_id)
-    if not files:
-        raise BadRequestError("no files in the upload (multipart field 'files')")
-    check_upload_limits(files, limits)
+
+def _sort(files: list[FilePart]) -> tuple[Accepted, list[dict[str, Any]], list[dict[str, str]]]:
+    """Accepted files, download jobs, and rejected ``{"name", "reason"}``."""
+    accepted: Accepted = []
+    jobs: list[dict[str, Any]] = []
     rejected: list[dict[str, str]] = []
-    accepted: list[tuple[str, str, bytes]] = []  # (name, kind, data)
-    jobs: list[Any] = []
-    for raw_name, data in files:
+    for raw_name, content in files:
         try:
             name = clean_filename(raw_name)
         except BadRequestError:
             rejected.append({"name": raw_name, "reason": "invalid file name"})
             continue
-        if name == DOWNLOADS_JSON:
-            jobs.extend(_download_jobs(data))
-            continue
         kind = classify(name)
-        if name in RESERVED:
+        if name == DOWNLOADS_JSON:
+            jobs.extend(parse_jobs(_read_small(content)))
+        elif name in RESERVED:
             rejected.append({"name": raw_name, "reason": f"{name!r} is a reserved name"})
         elif kind is None:
             ext = extension(name)
             kind_text = f".{ext}" if ext else "(no extension)"
             rejected.append({"name": raw_name, "reason": f"unsupported file type {kind_text}"})
         else:
-            accepted.append((name, kind, data))
-    staged: dict[Path, tuple[Path, int]] = {}
+            accepted.append((name, kind, content))
+    return accepted, jobs, rejected
+
+
+def upload_files(bucket_id: str, files: list[FilePart], limits: UploadLimits | None = None) -> dict[str, Any]:
+    """Store ``(file name, bytes or path)`` pairs in a bucket (created if needed).
+
+    ``limits`` default to the operator's. Returns ``{"bucket_id", "files", "media",
+    "rejected": [{"name", "reason"}]}``. Raises :class:`PayloadTooLargeError` (413) over a
+    limit, writing nothing.
+    """
+    limits = limits or current_settings().upload_limits()
+    bucket = open_bucket(bucket_id)
+    if not files:
+        raise BadRequestError("no files in the upload (multipart field 'files')")
+    check_upload_limits(files, limits)
+    accepted, jobs, rejected = _sort(files)
+    staged: list[AtomicFile] = []
     created = not bucket.dir.exists()
     try:
-        for name, _kind, data in accepted:
-            dest = bucket.source(name)
-            staged[dest] = (_write_temp(dest.parent, data), len(data))
-        with bucket.lock():
+        for name, _kind, content in accepted:
+            staged.append(_stage(bucket.source(name), content))
+        with index_lock(bucket):
             _check_sizes(bucket, staged, limits)
-            for dest, (tmp, _) in staged.items():
-                os.replace(tmp, dest)
-            if accepted:
-                bucket.add_pending(name for name, _, _ in accepted)
+            for file in staged:
+                file.commit()
+            add_pending(bucket, [name for name, kind, _ in accepted if kind == "document"])
             if jobs:
-                atomic_write_json(bucket.downloads, [*bucket.jobs(), *jobs])
+                add_jobs(bucket, jobs)
     finally:
-        for tmp, _ in staged.values():
-            tmp.unlink(missing_ok=True)  # renamed ones are gone already
-        if created and not bucket.files_txt.exists():  # a refused first upload leaves no empty bucket
+        for file in staged:
+            file.discard()  # committed ones are gone already
+        if created:  # a refused first upload leaves no empty bucket (rmdir fails on a non-empty one)
             for folder in (bucket.media, bucket.dir):
                 with contextlib.suppress(OSError):
                     folder.rmdir()
@@ -122,3 +122,5 @@ def upload_files(bucket_id: str, files: list[tuple[str, bytes]], limits: UploadL
         "media": [n for n, k, _ in accepted if k == "media"],
         "rejected": rejected,
     }
+
+
