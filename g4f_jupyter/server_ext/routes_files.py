@@ -21,6 +21,7 @@ from tornado.iostream import StreamClosedError
 from ..errors import NotFoundError
 from ..service import media
 from ..service.buckets import (
+    FilePart,
     Progress,
     ReadItem,
     TextChunk,
@@ -29,9 +30,11 @@ from ..service.buckets import (
     media_path,
     media_source_url,
     upload_files,
+    validate_bucket_id,
 )
 from ..service.query import bool_or_text, parse_bool, parse_int
 from .base import G4FAPIHandler
+from .body import SpooledBodyHandler
 from .files import G4FFileHandler
 
 __all__ = ["ROUTES"]
@@ -82,15 +85,20 @@ class _ReadHandler(G4FAPIHandler):
         await self.pump(self._send(stream, first, sse), kind)
 
 
-class BucketHandler(_ReadHandler):
-    """``backend-api/v2/files/<bucket_id>``: GET reads, POST uploads, DELETE removes."""
+class BucketHandler(SpooledBodyHandler, _ReadHandler):
+    """``backend-api/v2/files/<bucket_id>``: GET reads, POST uploads, DELETE removes.
+
+    The upload's body streams to disk (refused by its Content-Length before that), and the
+    service copies each file part from disk into the bucket: memory stays flat whatever the size.
+    """
 
     @web.authenticated
     @authorized
     async def post(self, bucket_id: str) -> None:
-        self.check_body_size()
-        files: list[tuple[str, bytes]] = [(f.filename, f.body) for f in self.request.files.get("files", [])]
-        self.write_json(await asyncio.to_thread(upload_files, bucket_id, list(files), self.g4f.upload_limits()))
+        validate_bucket_id(bucket_id)
+        form = await self.form()
+        files: list[FilePart] = [(part.filename, part.path) for part in form.files_named("files")]
+        self.write_json(await asyncio.to_thread(upload_files, bucket_id, files, self.g4f.upload_limits()))
 
     @web.authenticated
     @authorized
