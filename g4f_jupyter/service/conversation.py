@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from ..core.events import Error, Event, Log
 from ..core.runner import Candidate, ChatRequest, plan_chat, run_chat
+from ..store.paths import safe_name
 from .buckets import ground_messages
 
 __all__ = ["build_messages", "open_conversation"]
@@ -23,11 +24,19 @@ def build_messages(
     prompt: str,
     system: str | None = None,
     history: list[dict[str, Any]] | None = None,
+    buckets: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Messages for a prompt with an optional system prompt and earlier exchanges."""
+    """Messages for a prompt with an optional system prompt and earlier exchanges.
+
+    ``buckets`` ground the prompt: each goes out as a ``{"bucket_id"}`` content part
+    (protocol §4.5), which the conversation expands into the bucket's text.
+    """
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
     messages.extend(history or ())
-    messages.append({"role": "user", "content": prompt})
+    content: str | list[dict[str, Any]] = prompt
+    if buckets:
+        content = [*({"bucket_id": safe_name(b, "bucket id")} for b in buckets), {"type": "text", "text": prompt}]
+    messages.append({"role": "user", "content": content})
     return messages
 
 

@@ -8,6 +8,7 @@ the server agree on it.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt
@@ -18,7 +19,7 @@ from ..store.layout import share_file
 from ..store.locks import file_lock
 from .validation import SafeJson, Text, validate
 
-__all__ = ["NOT_MODIFIED", "load_share", "parse_if_none_match", "save_share"]
+__all__ = ["NOT_MODIFIED", "load_share", "new_share_id", "parse_if_none_match", "save_share"]
 
 NOT_MODIFIED = object()
 
@@ -33,6 +34,14 @@ class _Share(BaseModel):
     title: Text | None = None
     items: list[dict[Text, SafeJson]] = []
     updated: StrictInt | StrictFloat | None = None  # milliseconds; a boolean is not a time
+
+
+def new_share_id(requested: str | None = None) -> str:
+    """An id for a new share: ``requested`` once checked (400 if it cannot name a share), else a random one."""
+    if requested is None:
+        return uuid.uuid4().hex
+    share_file(requested)  # validates, raising the same error the route would
+    return requested
 
 
 def parse_if_none_match(value: str | None) -> int | None:

@@ -22,5 +22,6 @@ def start_task(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
             loop = asyncio.get_event_loop()
         except RuntimeError:
             coro.close()
-            raise RuntimeError("widgets need an event loop: run them in a Jupyter kernel or inside async code") from None
+            message = "widgets need an event loop: run them in a Jupyter kernel or inside async code"
+            raise RuntimeError(message) from None
     return loop.create_task(coro)

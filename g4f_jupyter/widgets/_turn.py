@@ -7,24 +7,33 @@ import time
 
 import ipywidgets as widgets
 
+from ..service.answer import AnswerState
+from ._browser import CopyButton
 from ._render import markdown_outputs, note_html
 
 __all__ = ["Turn"]
 
 _RENDER_INTERVAL = 0.1  # seconds between re-renders while tokens arrive
+_THINKING = '<span class="g4f-thinking" style="color:#777;font-style:italic">thinking…</span>'
 
 
 class Turn(widgets.VBox):
-    """A transcript entry whose body re-renders as Markdown at most every 0.1 s while streaming."""
+    """A transcript entry whose body re-renders as Markdown at most every 0.1 s while streaming.
 
-    def __init__(self, who: str, text: str = "") -> None:
+    An answer's turn shows "thinking…" until its first token and gets a copy button when it ends.
+    """
+
+    def __init__(self, who: str, text: str = "", waiting: bool = False) -> None:
         self.header = widgets.HTML(f"<b>{html.escape(who)}</b>")
+        self._detail = ""
+        self.thinking = widgets.HTML(_THINKING if waiting else "")
         self.reasoning = widgets.Output()
         self.reasoning_box = widgets.Accordion(children=[self.reasoning], titles=("Reasoning",), selected_index=None)
         self.reasoning_box.layout.display = "none"
         self.body = widgets.Output()
         self.footer = widgets.HTML()
-        super().__init__([self.header, self.reasoning_box, self.body, self.footer])
+        self.copy = CopyButton()
+        super().__init__([self.header, self.thinking, self.reasoning_box, self.body, self.footer, self.copy])
         self.add_class("g4f-turn")
         self.speaker = who
         self.text = text
@@ -33,18 +42,36 @@ class Turn(widgets.VBox):
         self.render(force=True)
 
     def set_speaker(self, who: str, detail: str = "") -> None:
-        self.speaker = who
+        if (who, detail) == (self.speaker, self._detail):
+            return
+        self.speaker, self._detail = who, detail
         extra = f" <span style='color:#777'>· {html.escape(detail)}</span>" if detail else ""
         self.header.value = f"<b>{html.escape(who)}</b>{extra}"
 
-    def append(self, text: str) -> None:
-        self.text += text
+    def show(self, state: AnswerState) -> None:
+        """Follow a streaming answer: who answers, its text and reasoning (throttled)."""
+        self.set_speaker(self.speaker, state.provider_line())
+        self.text, self.reasoning_text = state.text, state.reasoning
+        if self.text or self.reasoning_text:
+            self.thinking.value = ""
+        if self.reasoning_text:
+            self.reasoning_box.layout.display = None
         self.render()
 
-    def append_reasoning(self, text: str) -> None:
-        self.reasoning_text += text
-        self.reasoning_box.layout.display = None
-        self.render()
+    def finish(self, state: AnswerState, stopped: bool = False) -> None:
+        """The last rendering plus the footer: notices, usage, the failure or "Stopped."."""
+        self.show(state)
+        self.thinking.value = ""
+        self.render(force=True)
+        for notice in state.notices:
+            self.note(notice, "warning")
+        if state.usage_line():
+            self.note(state.usage_line())
+        if state.failure_message is not None:
+            self.note(state.failure_message, "error")
+        if stopped:
+            self.note("Stopped.")
+        self.copy.text = self.text
 
     def render(self, force: bool = False) -> None:
         """Push the text to the frontend, throttled so a fast stream does not flood the comm."""
@@ -57,5 +84,6 @@ class Turn(widgets.VBox):
             self.reasoning.outputs = markdown_outputs(self.reasoning_text)
 
     def note(self, message: str, kind: str = "info") -> None:
-        """Add a line under the answer (usage, an error, 'stopped')."""
+        """Add a line under the answer (usage, an error, 'Stopped.')."""
+        self.thinking.value = ""
         self.footer.value += note_html(message, kind)

@@ -1,44 +1,60 @@
-"""The chat widget: pick a provider and model, ask, and watch the answer stream in.
+"""The chat widget: pick a provider and model (or let them be chosen), ask, and watch the answer stream in.
 
-It calls the same Python API (:func:`g4f_jupyter.api.astream`) as the magics, which goes
-through the same conversation service as the HTTP route. The answer streams as a task on
-the kernel's own loop, so the cell returns at once, other cells keep running, and Stop
-cancels the task (the embedded model stops at its next token).
+It asks the way every door does: the Python API (:func:`g4f_jupyter.api.astream`) with a
+provider and model only when the user picked them, so "Automatic" gets the operator's
+defaults and fallback; the pickers come from the catalog service (live model lists
+included). The answer streams as a task on the kernel's own loop, so the cell returns at
+once, other cells keep running, and Stop cancels the task (the embedded model stops at its
+next token).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import ipywidgets as widgets
 import traitlets
 
 from ..api import astream
-from ..core.events import Auth, Content, Error, Finish, Media, Message, ProviderInfo, Reasoning, Title, Usage, to_wire
-from ..core.provider import Provider
-from ..core.registry import get_registry
 from ..errors import G4FError
+from ..service.answer import AnswerState
+from ..service.catalog import ProviderChoice, model_names, provider_choice, provider_choices, provider_models
 from ..service.conversation import build_messages
-from ..store.paths import safe_name
+from ._browser import PromptInput
 from ._conversation import ConversationLog
 from ._loop import start_task
 from ._render import note_html
 from ._turn import Turn
 
-__all__ = ["ChatWidget"]
+__all__ = ["AUTOMATIC", "ChatWidget"]
+
+AUTOMATIC = ""
+"""The picker value for "no choice": the operator's default, then automatic fallback."""
+
+_TRANSCRIPT_HEIGHT = "420px"
 
 
-def _provider_option(provider: Provider) -> tuple[str, str]:
-    label = provider.label
-    if provider.missing_key_message():
-        label += f" — set {provider.spec.api_key_env or 'an API key'}"
-    return label, provider.name
+def _provider_option(choice: ProviderChoice) -> tuple[str, str]:
+    label = choice.label
+    if choice.key.missing_message:
+        label += f" — set {choice.key.variable or 'an API key'}"
+    return label, choice.name
 
 
-def _usage_line(usage: Usage) -> str:
-    line = f"usage: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion = {usage.total_tokens} tokens"
-    return line + (" (estimated)" if usage.estimated else "")
+def _scroller(content: widgets.Widget) -> widgets.Box:
+    """A box of bounded height that scrolls ``content`` and stays at its end as it grows.
+
+    ``column-reverse`` anchors the scroll position to the bottom, so new turns stay in view
+    without any script; the input below the box never moves.
+    """
+    return widgets.Box(
+        [content],
+        layout=widgets.Layout(
+            display="flex", flex_flow="column-reverse", max_height=_TRANSCRIPT_HEIGHT, overflow_y="auto", width="100%"
+        ),
+    )
 
 
 class ChatWidget(widgets.VBox):
@@ -47,11 +63,10 @@ class ChatWidget(widgets.VBox):
     updated = traitlets.Int(0, help="stamp (ms) of the last finished answer; observed by ShareWidget")
 
     def __init__(self, provider: str | None = None, model: str | None = None, system: str = "", **options: Any) -> None:
-        registry = get_registry()
         self.request_options = options
         self.provider_select = widgets.Dropdown(
-            options=[_provider_option(p) for p in registry.providers()],
-            value=registry.lookup_name(provider) if provider else registry.default_name,
+            options=[("Automatic", AUTOMATIC), *(_provider_option(c) for c in provider_choices())],
+            value=provider_choice(provider).name if provider else AUTOMATIC,
             description="Provider",
         )
         self.model_select = widgets.Dropdown(description="Model")
@@ -59,7 +74,7 @@ class ChatWidget(widgets.VBox):
         self.system = widgets.Textarea(
             value=system, placeholder="System prompt (optional)", rows=1, layout={"width": "100%"}
         )
-        self.input = widgets.Textarea(placeholder="Ask something… (Send to submit)", rows=3, layout={"width": "100%"})
+        self.input = PromptInput(placeholder="Ask something… (Enter sends, Shift+Enter for a new line)", rows=3)
         self.send_button = widgets.Button(description="Send", button_style="primary", icon="paper-plane")
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
         self.new_button = widgets.Button(description="New chat", icon="plus")
@@ -70,12 +85,13 @@ class ChatWidget(widgets.VBox):
         self.bucket_id: str | None = None
         self._log = ConversationLog()
         self._shown_in_cell: int | None = None
+        self._models_task: asyncio.Task[None] | None = None
         super().__init__(
             [
                 widgets.HBox([self.provider_select, self.model_select]),
                 self.key_warning,
                 self.system,
-                self.transcript,
+                _scroller(self.transcript),
                 self.input,
                 widgets.HBox([self.send_button, self.stop_button, self.new_button]),
                 self.status,
@@ -89,6 +105,7 @@ class ChatWidget(widgets.VBox):
             if model not in [value for _, value in self.model_select.options]:  # live lists; the runner checks it
                 self.model_select.options = [*self.model_select.options, (model, model)]
             self.model_select.value = model
+        self.input.on_submit(lambda: self.send())
         self.send_button.on_click(lambda _: self.send())
         self.stop_button.on_click(lambda _: self.stop())
         self.new_button.on_click(lambda _: self.new_chat())
@@ -142,7 +159,7 @@ class ChatWidget(widgets.VBox):
         history = self.messages
         self._log.add({"role": "user", "content": prompt})
         self._show(Turn("You", prompt))
-        turn = Turn("Assistant")
+        turn = Turn("Assistant", waiting=True)
         self._show(turn)
         self._busy(True)
         self.task = start_task(self._answer(self._messages(prompt, history), turn))
@@ -163,7 +180,8 @@ class ChatWidget(widgets.VBox):
 
     def attach_bucket(self, bucket: Any) -> str:
         """Ground later questions in a bucket: its id, or a BucketUploadWidget."""
-        bucket_id = safe_name(getattr(bucket, "bucket_id", bucket), "bucket id")
+        bucket_id = str(getattr(bucket, "bucket_id", bucket))
+        build_messages("", buckets=[bucket_id])  # the conversation service refuses an id that cannot name a bucket
         self.bucket_id = bucket_id
         self.bucket_line.value = note_html(f"Questions are grounded in bucket {bucket_id}.")
         return bucket_id
@@ -174,21 +192,41 @@ class ChatWidget(widgets.VBox):
 
     # -- internals --------------------------------------------------------------------
     def _on_provider(self, _change: Any = None) -> None:
-        provider = get_registry().get(self.provider_select.value)
-        models = provider.models
-        self.model_select.options = [(m, m) for m in models] if models else [("(provider default)", "")]
-        default = provider.default_model
-        self.model_select.value = default if default in models else self.model_select.options[0][1]
-        self.key_warning.value = note_html(provider.missing_key_message() or "", "warning")
+        name = self.provider_select.value
+        if name == AUTOMATIC:
+            self.model_select.options = [("Automatic", AUTOMATIC), *((m, m) for m in model_names())]
+            self.model_select.value = AUTOMATIC
+            self.key_warning.value = ""
+            return
+        choice = provider_choice(name)
+        models = list(choice.models)
+        self.model_select.options = [(m, m) for m in models] if models else [("(provider default)", AUTOMATIC)]
+        first = self.model_select.options[0][1]
+        self.model_select.value = choice.default_model if choice.default_model in models else first
+        self.key_warning.value = note_html(choice.key.missing_message or "", "warning")
+        if choice.live_models:
+            self._refresh_models(name)
+
+    def _refresh_models(self, name: str) -> None:
+        """Ask a live provider for its models in the background; the catalog's list stands meanwhile."""
+        if self._models_task is not None:
+            self._models_task.cancel()
+        with contextlib.suppress(RuntimeError):  # no event loop: the catalog's list is all there is
+            self._models_task = start_task(self._load_models(name))
+
+    async def _load_models(self, name: str) -> None:
+        entries = await provider_models(name)
+        if self.provider_select.value != name or not entries:
+            return
+        chosen = self.model_select.value
+        self.model_select.options = [(e["label"], e["id"]) for e in entries]
+        ids = [e["id"] for e in entries]
+        self.model_select.value = chosen if chosen in ids else next((e["id"] for e in entries if e["default"]), ids[0])
 
     def _messages(self, prompt: str, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The request: system, history, and the prompt with the attached bucket as a
-        ``{"bucket_id","url"}`` part that the conversation service expands."""
-        messages = build_messages(prompt, self.system.value.strip() or None, history)
-        if self.bucket_id:
-            part = {"bucket_id": self.bucket_id, "url": f"/backend-api/v2/files/{self.bucket_id}"}
-            messages[-1]["content"] = [part, {"type": "text", "text": prompt}]
-        return messages
+        """The request: system, history, and the prompt, grounded in the attached bucket."""
+        buckets = [self.bucket_id] if self.bucket_id else []
+        return build_messages(prompt, self.system.value.strip() or None, history, buckets=buckets)
 
     def _say(self, message: str, kind: str = "info") -> None:
         self.status.value = note_html(message, kind)
@@ -203,46 +241,27 @@ class ChatWidget(widgets.VBox):
     async def _answer(self, messages: list[dict[str, Any]], turn: Turn) -> None:
         """Stream one answer into ``turn``; failures and Stop end up in the transcript, not as exceptions."""
         log = self._log  # New chat may replace it while this answer winds down
-        item: dict[str, Any] = {"role": "assistant", "content": ""}
+        state = AnswerState()
+        stopped = False
         try:
             async for event in astream(
-                messages, provider=self.provider_select.value, model=self.model_select.value or None, **self.request_options
+                messages,
+                provider=self.provider_select.value or None,
+                model=self.model_select.value or None,
+                **self.request_options,
             ):
-                self._apply(event, turn, item, log)
+                state.apply(event)
+                turn.show(state)
         except asyncio.CancelledError:
-            item["finish"] = {"reason": "cancelled"}
-            turn.note("Stopped.", "warning")
+            stopped = True
         except G4FError as exc:
             turn.note(str(exc), "error")
-        except Exception as exc:  # noqa: BLE001 - any failure is shown inline; the widget keeps working
+        except Exception as exc:  # any failure is shown inline; the widget keeps working
             turn.note(f"{type(exc).__name__}: {exc}", "error")
         finally:
-            turn.render(force=True)
-            item["content"] = turn.text
-            if turn.reasoning_text:
-                item["reasoning"] = {"text": turn.reasoning_text}
-            if item["content"]:
-                log.add(item)
+            turn.finish(state, stopped=stopped)
+            if state.title:
+                log.title = state.title
+            if state.text:
+                log.add(state.item(finish_reason="cancelled" if stopped else None))
             self.updated = log.touch()
-
-    def _apply(self, event: Any, turn: Turn, item: dict[str, Any], log: ConversationLog) -> None:
-        if isinstance(event, Content):
-            turn.append(event.content)
-        elif isinstance(event, Media):
-            turn.append(("\n\n" if turn.text else "") + event.content)
-        elif isinstance(event, Reasoning):
-            turn.append_reasoning(event.token or (f"\n_{event.status}_\n" if event.status else ""))
-        elif isinstance(event, ProviderInfo):
-            turn.set_speaker("Assistant", f"{event.label or event.name} / {event.model}" if event.model else event.name)
-            item["provider"] = to_wire(event)["provider"]
-        elif isinstance(event, Usage):
-            item["usage"] = to_wire(event)["usage"]
-            turn.note(_usage_line(event))
-        elif isinstance(event, Finish):
-            item["finish"] = {"reason": event.reason}
-        elif isinstance(event, (Error, Auth)):
-            turn.note(event.message, "error")
-        elif isinstance(event, Message):
-            turn.note(event.message, "warning")
-        elif isinstance(event, Title):
-            log.title = event.title

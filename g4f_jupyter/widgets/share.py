@@ -8,7 +8,6 @@ finished answer so the shared page follows the chat.
 from __future__ import annotations
 
 import html
-import uuid
 from typing import Any
 
 import ipywidgets as widgets
@@ -16,8 +15,7 @@ import ipywidgets as widgets
 from ..errors import G4FError
 from ..service.qr import qr_svg
 from ..service.share_links import share_url_for
-from ..service.shares import save_share
-from ..store.paths import safe_name
+from ..service.shares import new_share_id, save_share
 from ._render import note_html, now_ms
 from .chat import ChatWidget
 
@@ -31,7 +29,7 @@ class ShareWidget(widgets.VBox):
         self, chat: ChatWidget, share_id: str | None = None, base_url: str | None = None, public: bool | None = None
     ) -> None:
         self.chat = chat
-        self.share_id = safe_name(share_id, "share id") if share_id else uuid.uuid4().hex
+        self.share_id = new_share_id(share_id or None)
         self.base_url = base_url
         self.public = public
         self.url: str | None = None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Callable
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +36,16 @@ async def _until(predicate, timeout: float = 30.0) -> None:
 @pytest.mark.asyncio
 async def test_typed_question_streams_markdown_progressively_and_keeps_the_conversation() -> None:
     chat = ChatWidget(max_tokens=60)
-    assert chat.provider_select.value == "Local"
-    assert chat.model_select.value == "SmolLM2-135M-Instruct"
+    assert chat.provider_select.value == "" and chat.provider_select.label == "Automatic"  # no choice: automatic
+    assert chat.model_select.value == "" and "SmolLM2-135M-Instruct" in [v for _, v in chat.model_select.options]
     chat.input.value = "Write three sentences about the sea."
-    chat.send_button.click()
+    chat.input.submit()  # what Enter in the box does
     task = chat.task
-    assert task is not None and not task.done()  # the click returns at once; the answer streams as a task
+    assert task is not None and not task.done()  # it returns at once; the answer streams as a task
     assert chat.input.value == "" and chat.send_button.disabled and not chat.stop_button.disabled
     you, answer = chat.transcript.children
+    assert "thinking…" in answer.thinking.value and answer.text == ""  # visible before the first token
+    assert answer.copy.text == ""  # no copy button while nothing is there to copy
     seen = _texts(answer)
     await asyncio.wait_for(task, 60)
 
@@ -52,7 +56,8 @@ async def test_typed_question_streams_markdown_progressively_and_keeps_the_conve
     assert seen[-1] == final
     assert "Write three sentences" in you.body.outputs[0]["data"]["text/markdown"]
     assert "usage:" in answer.footer.value and "completion" in answer.footer.value
-    assert "SmolLM2-135M-Instruct" in answer.header.value
+    assert "SmolLM2-135M-Instruct" in answer.header.value  # the automatic choice answered
+    assert answer.thinking.value == "" and answer.copy.text == final
     conversation = chat.conversation
     assert [i["role"] for i in conversation["items"]] == ["user", "assistant"]
     assert conversation["items"][1]["content"] == final
@@ -86,7 +91,8 @@ async def test_stop_cancels_within_a_second_and_keeps_the_partial_answer() -> No
     await _until(lambda: len(answer.text) > 20)
     chat.stop_button.click()
     await asyncio.wait_for(task, 1.0)  # the task ends within 1 s of Stop
-    assert "Stopped." in answer.footer.value
+    assert "Stopped." in answer.footer.value and "g4f-info" in answer.footer.value  # information, not an error
+    assert "g4f-error" not in answer.footer.value
     kept = chat.conversation["items"][-1]
     assert kept["role"] == "assistant" and kept["finish"] == {"reason": "cancelled"}
     assert kept["content"] == answer.text and len(kept["content"]) > 20
@@ -150,10 +156,7 @@ async def test_attached_bucket_goes_out_as_a_bucket_part() -> None:
     chat = ChatWidget()
     assert chat.attach_bucket("notes-1") == "notes-1"
     sent = chat._messages("What do the notes say?", [])
-    assert sent[-1]["content"] == [
-        {"bucket_id": "notes-1", "url": "/backend-api/v2/files/notes-1"},
-        {"type": "text", "text": "What do the notes say?"},
-    ]
+    assert sent[-1]["content"] == [{"bucket_id": "notes-1"}, {"type": "text", "text": "What do the notes say?"}]
     assert "notes-1" in chat.bucket_line.value
     with pytest.raises(Exception, match="invalid bucket id"):
         chat.attach_bucket("../etc")
@@ -179,7 +182,8 @@ async def test_reasoning_is_collapsed_and_media_rendered(user_providers_dir: Pat
     assert chat.model_select.value == "think-1"
     await asyncio.wait_for(chat.send("Which colour?"), 10)
     answer = chat.transcript.children[-1]
-    assert answer.reasoning_box.layout.display is None and answer.reasoning_box.selected_index is None  # shown, collapsed
+    box = answer.reasoning_box
+    assert box.layout.display is None and box.selected_index is None  # shown, collapsed
     assert answer.reasoning_box.titles == ("Reasoning",)
     assert answer.reasoning.outputs[0]["data"]["text/markdown"] == "First I weigh the options. Then I pick one."
     body = answer.body.outputs[0]["data"]["text/markdown"]
@@ -195,3 +199,52 @@ async def test_unknown_model_is_reported_inline() -> None:
     await asyncio.wait_for(chat.send("hi"), 10)
     footer = chat.transcript.children[-1].footer.value
     assert "g4f-error" in footer and "no-such-model" in footer and "SmolLM2-135M-Instruct" in footer
+
+
+@pytest.mark.asyncio
+async def test_automatic_choice_follows_the_operators_default(
+    user_providers_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (user_providers_dir / "Thinker.toml").write_text(
+        'name = "Thinker"\ndriver = "test_widget_chat:ThinkingProvider"\nmodels = ["think-1"]\n', "utf-8"
+    )
+    monkeypatch.setenv("G4F_JUPYTER_DEFAULT_PROVIDER", "Thinker")  # what the server exports to its kernels
+    chat = ChatWidget()
+    assert chat.provider_select.value == ""
+    await asyncio.wait_for(chat.send("Which colour?"), 10)
+    answer = chat.transcript.children[-1]
+    assert answer.text.startswith("**Blue**") and "think-1" in answer.header.value
+    chat.provider_select.value = "Local"  # an explicit choice wins over the operator's default
+    await asyncio.wait_for(chat.send("Say ok."), 60)
+    assert "SmolLM2-135M-Instruct" in chat.transcript.children[-1].header.value
+
+
+class _LiveModels(BaseHTTPRequestHandler):
+    """An OpenAI-compatible server that lists its models."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"data": [{"id": "live-a"}, {"id": "live-b"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.asyncio
+async def test_model_picker_gets_a_live_providers_own_list(
+    user_providers_dir: Path, loopback: Callable[[type[BaseHTTPRequestHandler]], str]
+) -> None:
+    base = loopback(_LiveModels)
+    (user_providers_dir / "Live.toml").write_text(
+        f'name = "Live"\ndriver = "openai"\napi_base = "{base}/v1"\nlive_models = true\nmodels = ["listed"]\n',
+        "utf-8",
+    )
+    chat = ChatWidget()
+    chat.provider_select.value = "Live"
+    assert [v for _, v in chat.model_select.options] == ["listed"]  # the catalog's list at once
+    await _until(lambda: [v for _, v in chat.model_select.options] == ["live-a", "live-b"], timeout=10)
+    assert chat.model_select.value == "live-a"
