@@ -1,73 +1,85 @@
-"""HTML of the g4f pages: templates from ``static/`` filled with escaped values.
+"""HTML of the g4f pages: Jinja2 templates from ``templates/``, autoescaped.
 
-Plain ``string.Template`` substitution; every inserted value goes through
-:func:`html.escape` (text) or :func:`script_json` (data for the page's script), so a shared
-chat can never inject markup.
+Every value a template inserts is escaped by Jinja2 unless it is :class:`~markupsafe.Markup`
+built here from escaped pieces (the markdown of a message, the stylesheet, the QR picture),
+so a shared chat can never inject markup. Data for the chat page's script goes through the
+``script_json`` filter, which cannot close its ``<script>`` element.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
-from string import Template
 from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 __all__ = [
     "STATIC_DIR",
-    "script_json",
+    "TEMPLATES_DIR",
     "markdown_html",
     "render_chat",
-    "render_share",
-    "render_qrcode",
     "render_not_found",
+    "render_qrcode",
+    "render_share",
+    "script_json",
 ]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 # A fenced code block, closed by a line of three backticks or by the end of the text.
 _FENCE = re.compile(r"^```([^\n`]*)\n(.*?)(?:^```[ \t]*$|\Z)", re.S | re.M)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _MEDIA_PARTS = {"image_url": "[image]", "input_audio": "[audio]"}
+_ROLES = ("user", "assistant", "system")
 
 
-@cache
-def _template(name: str) -> Template:
-    return Template((STATIC_DIR / name).read_text("utf-8"))
-
-
-@cache
-def _css() -> str:
-    """The stylesheet, inlined into server-rendered pages (the public page has no login for /static)."""
-    return (STATIC_DIR / "chat.css").read_text("utf-8")
-
-
-def script_json(data: Any) -> str:
+def script_json(data: Any) -> Markup:
     """JSON safe inside a ``<script>`` element (no ``</script>`` or ``<!--`` can appear)."""
     text = json.dumps(data, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def _paragraphs(text: str) -> str:
+@cache
+def _environment() -> Environment:
+    """One template environment: autoescaped, and an unknown variable is an error, not an empty string."""
+    environment = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined)
+    environment.filters["script_json"] = script_json
+    return environment
+
+
+@cache
+def _css() -> Markup:
+    """The stylesheet, inlined into server-rendered pages (the public page has no login for /static)."""
+    return Markup((STATIC_DIR / "chat.css").read_text("utf-8"))  # our own file, not user input
+
+
+def _render(name: str, **values: Any) -> str:
+    return _environment().get_template(name).render(**values)
+
+
+def _paragraphs(text: str) -> Markup:
     parts = (p.strip("\n") for p in _PARAGRAPH_BREAK.split(text))
-    return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in parts if p.strip())
+    return Markup("").join(Markup("<p>{}</p>").format(Markup("<br>").join(p.split("\n"))) for p in parts if p.strip())
 
 
-def markdown_html(text: str) -> str:
+def markdown_html(text: str) -> Markup:
     """Minimal markdown, escaped: fenced code blocks and paragraphs (as the chat page's script)."""
-    out: list[str] = []
+    out: list[Markup] = []
     pos = 0
     for match in _FENCE.finditer(text):
         out.append(_paragraphs(text[pos : match.start()]))
         lang = match.group(1).strip()
-        cls = f' class="language-{html.escape(lang)}"' if lang else ""
-        out.append(f"<pre><code{cls}>{html.escape(match.group(2).rstrip(chr(10)))}</code></pre>")
+        cls = Markup(' class="language-{}"').format(lang) if lang else Markup("")
+        out.append(Markup("<pre><code{}>{}</code></pre>").format(cls, match.group(2).rstrip("\n")))
         pos = match.end()
     out.append(_paragraphs(text[pos:]))
-    return "".join(out)
+    return Markup("").join(out)
 
 
 def _content_text(content: Any) -> str:
@@ -104,24 +116,19 @@ def _usage_text(usage: Any) -> str:
     return " · ".join(f"{k.split('_')[0]} {usage[k]}" for k in keys if isinstance(usage.get(k), (int, float)))
 
 
-def _item_html(item: Any) -> str:
-    if not isinstance(item, dict):
-        return ""
-    role = item.get("role") if item.get("role") in ("user", "assistant", "system") else "assistant"
-    head = html.escape(role if role != "assistant" else _provider_label(item.get("provider")) or "assistant")
+def _item(item: dict[str, Any]) -> dict[str, Any]:
+    """What the share template shows of one stored message."""
+    role = item.get("role") if item.get("role") in _ROLES else "assistant"
     reasoning = item.get("reasoning")
     if isinstance(reasoning, dict):  # the chat widget stores {"text": ...}
         reasoning = reasoning.get("text")
-    details = ""
-    if isinstance(reasoning, str) and reasoning.strip():
-        details = f"<details class=\"reasoning\"><summary>Reasoning</summary>{markdown_html(reasoning)}</details>"
-    usage = _usage_text(item.get("usage"))
-    foot = f'<div class="usage">{html.escape(usage)}</div>' if usage else ""
-    body = markdown_html(_content_text(item.get("content")))
-    return (
-        f'<article class="message {role}"><div class="role">{head}</div>'
-        f'{details}<div class="content">{body}</div>{foot}</article>'
-    )
+    return {
+        "role": role,
+        "head": role if role != "assistant" else _provider_label(item.get("provider")) or "assistant",
+        "reasoning": markdown_html(reasoning) if isinstance(reasoning, str) and reasoning.strip() else None,
+        "body": markdown_html(_content_text(item.get("content"))),
+        "usage": _usage_text(item.get("usage")),
+    }
 
 
 def _when(ms: Any) -> str:
@@ -135,28 +142,28 @@ def _when(ms: Any) -> str:
 
 def render_chat(static_url: str, config: dict[str, Any]) -> str:
     """The chat page; ``config`` reaches its script as JSON (base_url, share links, version)."""
-    return _template("chat.html").substitute(
-        static=html.escape(static_url), config=script_json(config), version=html.escape(str(config.get("version", "")))
-    )
+    return _render("chat.html", static=static_url, config=config, version=str(config.get("version", "")))
 
 
 def render_share(conversation: dict[str, Any]) -> str:
     """The read-only view of a shared conversation object."""
     title = conversation.get("title")
     items = conversation.get("items")
-    return _template("share.html").substitute(
+    return _render(
+        "share.html",
         css=_css(),
-        title=html.escape(title if isinstance(title, str) and title else "Shared chat"),
-        updated=html.escape(_when(conversation.get("updated"))),
-        items="\n".join(_item_html(i) for i in items) if isinstance(items, list) else "",
+        title=title if isinstance(title, str) and title else "Shared chat",
+        updated=_when(conversation.get("updated")),
+        items=[_item(i) for i in items if isinstance(i, dict)] if isinstance(items, list) else [],
     )
 
 
 def render_qrcode(link: str, svg: str) -> str:
     """The QR page: ``svg`` is trusted markup from :func:`g4f_jupyter.service.qr.qr_svg`."""
-    return _template("qrcode.html").substitute(css=_css(), svg=svg, link=html.escape(link))
+    return _render("qrcode.html", css=_css(), svg=Markup(svg), link=link)
 
 
 def render_not_found(message: str) -> str:
     """The page for a missing shared chat: a plain page, not the API's JSON error."""
-    return _template("notfound.html").substitute(css=_css(), message=html.escape(message))
+    return _render("notfound.html", css=_css(), message=message)
+

@@ -1,6 +1,7 @@
 """The g4f web pages under ``{base_url}g4f/``: chat, shared-chat view, QR code, static files.
 
-Plain HTML/JS/CSS from ``static/``, no build step and nothing fetched from the network.
+Jinja2 templates from ``templates/``, a script and a stylesheet from ``static/``: no build
+step and nothing fetched from the network.
 Every page needs Jupyter credentials; only :class:`PublicSharePageHandler` (in
 ``PUBLIC_ROUTES``, mounted when ``c.G4FSettings.public_shares`` is on) serves the read-only
 shared chat without login, at its own path so that it never shadows the logged-in one.
@@ -9,28 +10,28 @@ shared chat without login, at its own path so that it never shadows the logged-i
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from pathlib import Path
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from tornado import web
 
 from .._version import __version__
 from ..errors import NotFoundError
-from ..service.media import content_type
 from ..service.qr import qr_svg
 from ..service.share_links import share_base, share_prefix, share_url
 from ..service.shares import load_share
-from ..store.paths import safe_path
 from .base import G4FPageHandler
 from .pages import STATIC_DIR, render_chat, render_not_found, render_qrcode, render_share
 
 __all__ = [
-    "ROUTES",
     "PUBLIC_ROUTES",
+    "ROUTES",
     "ChatPageHandler",
-    "StaticHandler",
+    "PublicSharePageHandler",
     "QRCodePageHandler",
     "SharePageHandler",
-    "PublicSharePageHandler",
+    "StaticHandler",
 ]
 
 _SHARE_ID = r"([^/]+)"
@@ -71,18 +72,41 @@ class ChatPageHandler(_Page):
         self.finish_html(render_chat(self.base_url + "g4f/static/", config), csp=_CHAT_CSP)
 
 
-class StaticHandler(_Page):
-    """``g4f/static/<name>``: the page's script and stylesheet, behind login like the page."""
+class StaticHandler(G4FPageHandler, web.StaticFileHandler):
+    """``g4f/static/<name>``: the page's script and stylesheet, behind login like the page.
+
+    Tornado's file handler does the serving: ETag and ``If-None-Match`` (304), ``HEAD``,
+    ``Range``, and a content type from the file name. Only ``.js`` and ``.css`` files of
+    ``static/`` are served; templates live elsewhere and are never served raw.
+    """
+
+    def initialize(
+        self,
+        path: str = str(STATIC_DIR),
+        default_filename: str | None = None,
+        allowed_symlink_directory: str | list[str] | None = None,
+    ) -> None:
+        super().initialize(path, default_filename, allowed_symlink_directory)
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        path = Path(absolute_path)
+        if path.suffix not in _STATIC_TYPES or path.name.startswith(".") or path.parent != Path(root):
+            raise NotFoundError(f"no static file {self.path!r}")
+        return super().validate_absolute_path(root, absolute_path)
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Cache-Control", "no-cache")  # revalidated by ETag, so an upgrade shows at once
+
+    # The auth decorators erase the signature they wrap, as on jupyter_server's AuthenticatedFileHandler.
+    @web.authenticated
+    @authorized
+    def head(self, path: str) -> Awaitable[None]:  # type: ignore[override]
+        return web.StaticFileHandler.get(self, path, include_body=False)
 
     @web.authenticated
     @authorized
-    def get(self, name: str) -> None:
-        path = safe_path(STATIC_DIR, name, what="file name")
-        if path.suffix not in _STATIC_TYPES or not path.is_file():
-            raise NotFoundError(f"no static file {name!r}")
-        self.set_header("Content-Type", content_type(path.name))
-        self.set_header("Cache-Control", "no-cache")  # revalidated by Tornado's ETag
-        self.finish(path.read_bytes())
+    async def get(self, path: str, include_body: bool = True) -> None:  # type: ignore[override]
+        await web.StaticFileHandler.get(self, path, include_body)
 
 
 class QRCodePageHandler(_Page):

@@ -21,5 +21,8 @@ def test_wheel_ships_catalog_pages_and_the_extension_enabling_config(tmp_path: P
     shipped = {p.name for p in (ROOT / "providers").glob("*.toml")}
     assert {n.rsplit("/", 1)[-1] for n in names if n.startswith("g4f_jupyter/providers/")} == shipped
     assert "g4f_jupyter/server_ext/static/chat.js" in names
+    assert {"chat.html", "share.html", "qrcode.html", "notfound.html", "page.html"} <= {
+        n.rsplit("/", 1)[-1] for n in names if n.startswith("g4f_jupyter/server_ext/templates/")
+    }
     [config] = [n for n in names if n.endswith("etc/jupyter/jupyter_server_config.d/g4f_jupyter.json")]
     assert b'"g4f_jupyter": true' in zipfile.ZipFile(wheel).read(config)

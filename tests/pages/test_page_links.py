@@ -73,7 +73,7 @@ def test_markdown_html_escapes_and_renders_fences_and_paragraphs() -> None:
     text = "Hi <b>there</b>\nsecond line\n\n```py\nx = '<y>'\n```\nafter\n\n```\nunclosed <z>"
     assert markdown_html(text) == (
         "<p>Hi &lt;b&gt;there&lt;/b&gt;<br>second line</p>"
-        '<pre><code class="language-py">x = &#x27;&lt;y&gt;&#x27;</code></pre>'
+        '<pre><code class="language-py">x = &#39;&lt;y&gt;&#39;</code></pre>'
         "<p>after</p>"
         "<pre><code>unclosed &lt;z&gt;</code></pre>"
     )

@@ -70,7 +70,26 @@ async def test_static_files_are_served_with_their_types(jp_fetch: Any) -> None:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("name", ["chat.html", "missing.js", "..%2Fpages.py", "%2Fetc%2Fpasswd", ".hidden.js"])
+async def test_static_files_revalidate_by_etag_answer_head_and_ranges(jp_fetch: Any) -> None:
+    full = await fetch(jp_fetch, "g4f/static/chat.js")
+    etag = full.headers["Etag"]
+    assert etag and full.headers["Cache-Control"] == "no-cache"
+    again = await fetch(jp_fetch, "g4f/static/chat.js", headers={"If-None-Match": etag})
+    assert again.code == 304 and again.body == b""
+    head = await fetch(jp_fetch, "g4f/static/chat.js", method="HEAD")
+    assert head.code == 200 and head.body == b"" and int(head.headers["Content-Length"]) == len(full.body)
+    part = await fetch(jp_fetch, "g4f/static/chat.js", headers={"Range": "bytes=0-9"})
+    assert part.code == 206 and part.body == full.body[:10]
+    assert part.headers["Content-Range"] == f"bytes 0-9/{len(full.body)}"
+    anonymous = await fetch(jp_fetch, "g4f/static/chat.js", method="HEAD", headers=dict(NO_AUTH))
+    assert anonymous.code == 302 and "/login?next=" in anonymous.headers["Location"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "name",
+    ["chat.html", "share.html", "missing.js", "..%2Fpages.py", "%2Fetc%2Fpasswd", ".hidden.js", "..%2Fstatic%2Fx.js"],
+)
 async def test_static_refuses_templates_unknown_files_and_traversal(jp_fetch: Any, name: str) -> None:
     response = await fetch(jp_fetch, "g4f/static/" + name)
     assert response.code in (400, 404)
@@ -106,7 +125,7 @@ async def test_shared_chat_view_is_escaped_html(jp_fetch: Any) -> None:
     assert "<script>alert(1)</script>" not in body
     assert "Tea &lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "How do I &lt;b&gt;brew&lt;/b&gt; tea?" in body
-    assert '<pre><code class="language-python">print(&#x27;&lt;tea&gt;&#x27;)</code></pre>' in body
+    assert '<pre><code class="language-python">print(&#39;&lt;tea&gt;&#39;)</code></pre>' in body
     assert "Local · SmolLM2-135M-Instruct" in body
     assert "total 12" in body
     assert "<script" not in body, "the shared view runs no script at all"
