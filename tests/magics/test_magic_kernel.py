@@ -34,9 +34,17 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KernelMan
         km.shutdown_kernel(now=True)
 
 
-def execute(kc: Any, code: str, timeout: float = 120, on_iopub: Any = None) -> tuple[dict, list[dict]]:
-    """Run ``code``; return its execute_reply and the iopub messages it caused (until idle)."""
-    msg_id = kc.execute(code)
+def execute(
+    kc: Any, code: str, timeout: float = 120, on_iopub: Any = None, cell_id: str | None = None
+) -> tuple[dict, list[dict]]:
+    """Run ``code``; return its execute_reply and the iopub messages it caused (until idle).
+
+    ``cell_id`` is sent in the request's metadata, as JupyterLab and Notebook 7 do.
+    """
+    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
+    request = kc.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
+    kc.shell_channel.send(request)
+    msg_id = request["header"]["msg_id"]
     messages: list[dict] = []
     deadline = time.monotonic() + timeout
     while True:
@@ -78,6 +86,28 @@ def test_magic_kernel_streams_display_updates_before_the_reply(kernel: tuple[Ker
     assert check["content"]["status"] == "ok"
     results = [m for m in outputs if m["msg_type"] == "execute_result"]
     assert results[0]["content"]["data"]["text/plain"] == "(True, 'str')"  # Out[n] holds the answer
+    # shown from a later cell, Out[n] renders as Markdown
+    _, outputs = execute(kc, f"Out[{count}]")
+    shown = [m["content"]["data"] for m in outputs if m["msg_type"] in ("display_data", "execute_result")]
+    assert shown == [{"text/markdown": text, "text/plain": text}]
+
+
+def test_magic_kernel_code_cell_is_inserted_once_per_notebook_cell(kernel: tuple[KernelManager, Any]) -> None:
+    _, kc = kernel
+    code = "%%g4f -f code --no-history --max-tokens 24\nWrite a Python function that adds two numbers."
+
+    def inserted(reply: dict) -> list[str]:
+        return [p["text"] for p in reply["content"]["payload"] if p.get("source") == "set_next_input"]
+
+    first, _ = execute(kc, code, cell_id="cell-a")
+    assert len(inserted(first)) == 1 and inserted(first)[0].strip()
+    assert first["content"]["payload"][0]["replace"] is False  # a new cell below, the prompt cell stays
+    again, messages = execute(kc, code, cell_id="cell-a")  # the same cell run again
+    assert again["content"]["status"] == "ok" and inserted(again) == []
+    notes = [m["content"]["data"]["text/plain"] for m in messages if m["msg_type"] == "display_data"]
+    assert any("inserted on an earlier run was kept" in note for note in notes)
+    other, _ = execute(kc, code, cell_id="cell-b")  # another cell inserts its own
+    assert len(inserted(other)) == 1
 
 
 def test_magic_kernel_interrupt_keeps_the_partial_answer(kernel: tuple[KernelManager, Any]) -> None:
@@ -107,6 +137,11 @@ def test_magic_kernel_interrupt_keeps_the_partial_answer(kernel: tuple[KernelMan
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
     text = displayed_text(messages)
     assert text.rstrip().endswith("[interrupted]") and len(text) > len("[interrupted]")
+    errors = [m["content"] for m in messages if m["msg_type"] == "error"]
+    assert len(errors) == 1 and errors[0]["ename"] == "KeyboardInterrupt"
+    shown = "\n".join(errors[0]["traceback"]).strip()
+    assert len(shown.splitlines()) == 1, shown  # one line, no frames of the machinery
+    assert shown.startswith("KeyboardInterrupt") and reply["content"]["traceback"] == errors[0]["traceback"]
 
     started = time.monotonic()
     after, outputs = execute(kc, "1+1", timeout=30)

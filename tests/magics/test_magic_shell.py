@@ -233,3 +233,33 @@ def test_magic_list_help_version(ip: Any) -> None:
     _, bad = run(ip, "%g4f -f yaml hi")
     assert bad.stderr.strip().startswith("UsageError: unknown format 'yaml'")  # IPython's one-line usage error
 
+
+
+def test_magic_unload_removes_magics_hook_and_transform_and_reload_does_not_double(ip: Any) -> None:
+    from g4f_jupyter.magics.input import keep_question_marks
+
+    def hooks() -> list[Any]:
+        return [c for c in ip.events.callbacks["post_run_cell"] if isinstance(getattr(c, "__self__", None), G4FMagics)]
+
+    assert len(hooks()) == 1 and keep_question_marks in ip.input_transformers_cleanup
+    ip.run_line_magic("unload_ext", "g4f_jupyter")
+    try:
+        assert "g4f" not in ip.magics_manager.magics["line"] and "g4f" not in ip.magics_manager.magics["cell"]
+        assert hooks() == [] and keep_question_marks not in ip.input_transformers_cleanup
+        assert not [c for c in ip.configurables if isinstance(c, G4FMagics)]
+        result, _ = run(ip, "%g4f hello")
+        assert result.error_in_exec is not None  # the magic is gone
+    finally:
+        ip.run_line_magic("load_ext", "g4f_jupyter")
+    ip.run_line_magic("reload_ext", "g4f_jupyter")
+    assert len(hooks()) == 1 and ip.input_transformers_cleanup.count(keep_question_marks) == 1
+    assert len([c for c in ip.configurables if isinstance(c, G4FMagics)]) == 1
+    _, captured = run(ip, "%g4f version")
+    assert shown(captured).startswith("g4f-jupyter")
+
+
+def test_magic_usage_mistakes_are_ipython_usage_errors(ip: Any) -> None:
+    for cell in ("%g4f --tempreature 1 hi", "%g4f   ", "%%g4f write a poem\nx"):
+        result, captured = run(ip, cell)
+        assert type(result.error_in_exec).__name__ == "UsageError"
+        assert captured.stderr.startswith("UsageError: ") and len(captured.stderr.strip().splitlines()) == 1
