@@ -67,8 +67,8 @@ def parse_json(data: bytes | str) -> Any:
         reason = str(exc)
         if "recursion limit" in reason:
             raise BadRequestError(f"Invalid JSON data: nested deeper than {JSON_DEPTH_LIMIT} levels") from None
-        if "surrogate" in reason:
-            raise BadRequestError(f"Invalid JSON data: lone surrogate in a string ({reason})") from None
+        if "surrogate" in reason or "hex escape" in reason:
+            raise BadRequestError(f"Invalid JSON data: a \\u escape that is not Unicode text ({reason})") from None
         raise BadRequestError("Invalid JSON data") from None
 
 
