@@ -15,9 +15,9 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from ..errors import G4FError, PayloadTooLargeError
+from ..errors import G4FError
 from ..service.media import content_type
-from ..service.validation import parse_json
+from .body import SpooledBodyMixin
 from .settings import G4FSettings
 from .streaming import StreamingMixin
 
@@ -57,28 +57,18 @@ class _G4FMixin(JupyterHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"error": {"message": message}}))
 
-    def check_body_size(self) -> None:
-        """A 413 for a body over the operator's limit, before anything parses it."""
-        if len(self.request.body) > self.g4f.max_body_bytes:
-            raise PayloadTooLargeError(f"request body over {self.g4f.max_body_bytes} bytes")
-
-    def body_bytes(self) -> bytes:
-        """The request body within the limit (routes that spool their body to disk override this)."""
-        self.check_body_size()
-        return self.request.body
-
-    def json_body(self) -> Any:
-        """The request body as JSON, or a 400/413 with a clear message (depth and Unicode checked)."""
-        return parse_json(self.body_bytes())
-
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data, ensure_ascii=False))
 
 
-class G4FAPIHandler(_G4FMixin, StreamingMixin, APIHandler):
-    """JSON and streaming routes under ``/backend-api/v2`` (403 without credentials); streaming in :mod:`.streaming`."""
+@web.stream_request_body
+class G4FAPIHandler(SpooledBodyMixin, _G4FMixin, StreamingMixin, APIHandler):
+    """JSON and streaming routes under ``/backend-api/v2`` (403 without credentials).
+
+    Request bodies are bounded and spooled (:mod:`.body`); answers stream (:mod:`.streaming`).
+    """
 
     async def send_file(self, path: Path) -> None:
         """Serve one file in flushed pieces, so a large video never sits whole in memory."""

@@ -1,31 +1,23 @@
 """Request bodies held to the operator's limit before they are buffered: refused, spooled, parsed from disk.
 
 Tornado normally reads a whole body into memory before a handler sees it, so a 400 MiB
-upload costs 400 MiB of server memory before any 413. A handler built on
-:class:`SpooledBodyHandler` instead
+upload costs 400 MiB of server memory before any 413. Every g4f API handler (the base
+class mixes in :class:`SpooledBodyMixin` and streams its body) instead
 
-- refuses a declared ``Content-Length`` over the limit in ``prepare()``, before one body byte is read;
+- refuses a declared ``Content-Length`` over the limit in ``prepare()``, before one body byte
+  is read, and a body from a client without credentials (403) likewise;
 - counts the bytes as they stream in (chunked bodies have no length to check) and stops keeping
-  them past the limit, so the request ends in the same 413;
-- writes the body to a temporary file on disk, never to memory (in the system's temporary
-  directory, ``TMPDIR``: scratch space the OS cleans if the server is killed mid-upload);
-- parses ``multipart/form-data`` from that file with python-multipart's streaming parser, each
-  file part into its own temporary file;
+  them past the limit, so reading the body ends in the same 413;
+- keeps a small body in memory and rolls a large one over to a temporary file on disk
+  (``tempfile.SpooledTemporaryFile`` in the system's temporary directory, ``TMPDIR``);
+- parses ``multipart/form-data`` from the spool with python-multipart's streaming parser,
+  each file part into its own temporary file;
 - removes every temporary file when the request ends, answered or abandoned.
 
-Use::
-
-    @web.stream_request_body
-    class UploadHandler(SpooledBodyHandler):
-        @web.authenticated
-        @authorized
-        async def post(self) -> None:
-            form = await self.form()            # multipart: fields and files on disk
-            data = self.json_body()             # or: a JSON body (size-checked, parsed)
-
-Override :meth:`SpooledBodyHandler.body_limit` for a route with its own limit. The class
-decorator ``@web.stream_request_body`` is inherited, so subclasses of the ready-made
-:class:`SpooledBodyHandler` need not repeat it.
+A handler reads its body with :meth:`SpooledBodyMixin.json_body`,
+:meth:`SpooledBodyMixin.form` (multipart: fields, and files on disk) or
+:meth:`SpooledBodyMixin.body_bytes`, and overrides :meth:`SpooledBodyMixin.body_limit`
+for a route with its own limit. ``self.request.body`` stays empty.
 """
 
 from __future__ import annotations
@@ -37,18 +29,22 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from tempfile import SpooledTemporaryFile
+from typing import IO, Any
 
+from jupyter_server.base.handlers import JupyterHandler
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from tornado import web
 
 from ..errors import BadRequestError, PayloadTooLargeError
-from .base import G4FAPIHandler
+from ..service.validation import parse_json
+from .settings import G4FSettings
 
-__all__ = ["Form", "SpooledBodyHandler", "UploadedFile", "parse_multipart"]
+__all__ = ["Form", "SpooledBodyMixin", "UploadedFile", "parse_multipart"]
 
 _READ_CHUNK = 256 * 1024  # the spooled body is parsed in pieces of this size
+_IN_MEMORY = 1024 * 1024  # a body up to this size never touches the disk
 _MAX_PART_HEADERS = 16
 
 
@@ -166,8 +162,8 @@ def _text(raw: bytes) -> str:
         raise BadRequestError("malformed multipart body: names and fields must be UTF-8") from None
 
 
-def parse_multipart(body: Path, content_type: str, directory: Path) -> Form:
-    """Parse the multipart body in file ``body``; file parts are written into ``directory``.
+def parse_multipart(body: IO[bytes], content_type: str, directory: Path) -> Form:
+    """Parse the multipart body read from ``body``; file parts are written into ``directory``.
 
     Blocking (disk reads and writes): call it in a worker thread. Malformed input is a 400.
     """
@@ -178,9 +174,9 @@ def parse_multipart(body: Path, content_type: str, directory: Path) -> Form:
     collector = _PartCollector(directory)
     parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
     try:
-        with body.open("rb") as fh:
-            while chunk := fh.read(_READ_CHUNK):
-                parser.write(chunk)
+        body.seek(0)
+        while chunk := body.read(_READ_CHUNK):
+            parser.write(chunk)
         parser.finalize()
     except MultipartParseError as exc:
         raise BadRequestError(f"malformed multipart body: {exc}") from None
@@ -189,80 +185,86 @@ def parse_multipart(body: Path, content_type: str, directory: Path) -> Form:
     return collector.form
 
 
-@web.stream_request_body
-class SpooledBodyHandler(G4FAPIHandler):
-    """An API handler whose body streams to a temporary file, within :meth:`body_limit`."""
+class SpooledBodyMixin(JupyterHandler):
+    """Bounded, spooled request bodies for a ``@web.stream_request_body`` handler.
 
+    Placed before Jupyter's handler class in the MRO. ``prepare()`` runs after Jupyter's
+    (so the user is known) and before the body is read.
+    """
+
+    _spool: SpooledTemporaryFile[bytes] | None = None
     _workdir: Path | None = None
-    _spool: IO[bytes] | None = None
     _received = 0
     _overflow = False
     _form: Form | None = None
 
     def body_limit(self) -> int:
         """The largest body this route accepts; the operator's ``max_body_bytes`` unless overridden."""
-        return self.g4f.max_body_bytes
+        settings: G4FSettings = self.settings["g4f_settings"]
+        return settings.max_body_bytes
+
+    def _too_large(self) -> PayloadTooLargeError:
+        return PayloadTooLargeError(f"request body over {self.body_limit()} bytes")
 
     async def prepare(self) -> None:  # type: ignore[override]  # as APIHandler.prepare
-        """Refuse unauthenticated or declared-too-large bodies before reading a byte of them."""
+        """Refuse a body from a client without credentials, or one declared too large, before reading it."""
         await super().prepare()
-        if self.current_user is None:  # never spool a body for a client that will get a 403
-            raise web.HTTPError(403)
         declared = self.request.headers.get("Content-Length")
-        if declared is not None:
-            try:
-                length = int(declared)
-            except ValueError:
-                raise BadRequestError("invalid Content-Length header") from None
-            if length > self.body_limit():
-                raise PayloadTooLargeError(f"request body over {self.body_limit()} bytes")
+        chunked = "chunked" in self.request.headers.get("Transfer-Encoding", "").lower()
+        try:
+            length = int(declared) if declared is not None else None
+        except ValueError:
+            raise BadRequestError("invalid Content-Length header") from None
+        if self.current_user is None and (chunked or length):
+            raise web.HTTPError(403)  # never spool a body for a client that will get a 403
+        if length is not None and length > self.body_limit():
+            raise self._too_large()
 
     def data_received(self, chunk: bytes) -> None:
-        """Append a piece of the body to the spool file, until the limit is passed."""
+        """Append a piece of the body to the spool, until the limit is passed."""
         if self._overflow:
             return
         self._received += len(chunk)
         if self._received > self.body_limit():
-            self._overflow = True  # the rest is read and dropped; the handler answers 413
+            self._overflow = True  # the rest is read and dropped; reading the body answers 413
             self._remove_files()
             return
         if self._spool is None:
-            self._spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 — closed when the body ends
-                prefix="body-", suffix=".tmp", dir=self._request_dir(), delete=False
-            )
+            self._spool = SpooledTemporaryFile(max_size=_IN_MEMORY, prefix="g4f-body-")  # noqa: SIM115 — lives until the request ends
         self._spool.write(chunk)
 
-    def _request_dir(self) -> Path:
-        if self._workdir is None:
-            self._workdir = Path(tempfile.mkdtemp(prefix="g4f-request-"))
-        return self._workdir
-
-    def _body_path(self) -> Path | None:
-        """The spooled body, complete; a 413 if it went over the limit."""
+    def _body(self) -> SpooledTemporaryFile[bytes] | None:
+        """The complete body, or ``None`` for an empty one; a 413 if it went over the limit."""
         if self._overflow:
-            raise PayloadTooLargeError(f"request body over {self.body_limit()} bytes")
-        if self._spool is None:
-            return None
-        if not self._spool.closed:
-            self._spool.close()
-        return Path(self._spool.name)
+            raise self._too_large()
+        return self._spool
 
     def body_bytes(self) -> bytes:
-        """The whole body (for JSON routes: at most :meth:`body_limit` bytes)."""
-        path = self._body_path()
-        return path.read_bytes() if path is not None else b""
+        """The whole body (at most :meth:`body_limit` bytes): for JSON routes."""
+        body = self._body()
+        if body is None:
+            return b""
+        body.seek(0)
+        return body.read()
+
+    def json_body(self) -> Any:
+        """The request body as JSON, or a 400/413 with a clear message (depth and Unicode checked)."""
+        return parse_json(self.body_bytes())
 
     def is_multipart(self) -> bool:
         return self.request.headers.get("Content-Type", "").lower().startswith("multipart/form-data")
 
     async def form(self) -> Form:
-        """The multipart body, parsed from disk in a worker thread (once per request)."""
+        """The multipart body, parsed in a worker thread (once per request); file parts land on disk."""
         if self._form is None:
-            path = self._body_path()
-            if path is None:
+            body = self._body()
+            if body is None:
                 raise BadRequestError("expected a multipart/form-data body")
+            if self._workdir is None:
+                self._workdir = Path(tempfile.mkdtemp(prefix="g4f-request-"))
             kind = self.request.headers.get("Content-Type", "")
-            self._form = await asyncio.to_thread(parse_multipart, path, kind, self._request_dir())
+            self._form = form = await asyncio.to_thread(parse_multipart, body, kind, self._workdir)
+            return form
         return self._form
 
     def _remove_files(self) -> None:

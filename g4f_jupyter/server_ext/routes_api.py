@@ -20,7 +20,6 @@ from ..service.request import build_request, header
 from ..service.settings import OperatorSettings
 from ..service.validation import parse_json, validate_query
 from .base import G4FAPIHandler
-from .body import SpooledBodyHandler
 
 __all__ = ["ROUTES"]
 
@@ -64,7 +63,7 @@ class ProvidersHandler(_Handler):
         self.write_json(catalog.list_providers(self.g4f.demo_mode))
 
 
-class ConversationHandler(SpooledBodyHandler, _Handler):
+class ConversationHandler(_Handler):
     """One chat turn, streamed as NDJSON lines (or SSE blocks with ``?format=sse``)."""
 
     async def _body_and_files(self) -> tuple[Any, list[tuple[bytes, str]]]:
@@ -140,7 +139,7 @@ class CreateHandler(_Handler):
         await self._answer()
 
 
-class UploadCookiesHandler(SpooledBodyHandler, _Handler):
+class UploadCookiesHandler(_Handler):
     def body_limit(self) -> int:
         """A cookie file plus the multipart framing around it."""
         return self.g4f.max_cookie_bytes + 64 * 1024

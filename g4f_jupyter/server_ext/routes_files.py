@@ -34,7 +34,6 @@ from ..service.buckets import (
 )
 from ..service.query import bool_or_text, parse_bool, parse_int
 from .base import G4FAPIHandler
-from .body import SpooledBodyHandler
 from .files import G4FFileHandler
 
 __all__ = ["ROUTES"]
@@ -85,7 +84,7 @@ class _ReadHandler(G4FAPIHandler):
         await self.pump(self._send(stream, first, sse), kind)
 
 
-class BucketHandler(SpooledBodyHandler, _ReadHandler):
+class BucketHandler(_ReadHandler):
     """``backend-api/v2/files/<bucket_id>``: GET reads, POST uploads, DELETE removes.
 
     The upload's body streams to disk (refused by its Content-Length before that), and the

@@ -16,14 +16,14 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
-from g4f_jupyter.server_ext.body import SpooledBodyHandler
+from g4f_jupyter.server_ext.base import G4FAPIHandler
 
 LIMIT = 64 * 1024
 MP_B = "multipart/form-data; boundary=b"
 SEEN: list[dict[str, Any]] = []
 
 
-class EchoBodyHandler(SpooledBodyHandler):
+class EchoBodyHandler(G4FAPIHandler):
     """Says what the body held, and where its files were while the request ran."""
 
     @web.authenticated
@@ -32,7 +32,7 @@ class EchoBodyHandler(SpooledBodyHandler):
         if self.is_multipart():
             form = await self.form()
             files = [
-                {"field": f.field, "name": f.filename, "size": f.size, "data": f.read_bytes().decode(),
+                {"field": f.field, "name": f.filename, "size": f.size, "data": f.read_bytes()[:16].decode("latin-1"),
                  "path": str(f.path), "on_disk": f.path.is_file()}
                 for f in form.files
             ]
@@ -44,7 +44,7 @@ class EchoBodyHandler(SpooledBodyHandler):
 
 @pytest.fixture
 def echo(jp_serverapp: Any, server_url: str, jp_auth_header: dict[str, str]) -> Callable[..., Awaitable[HTTPResponse]]:
-    """POST to a route built on :class:`SpooledBodyHandler`, with a 64 KiB limit."""
+    """POST to a route built on the g4f API handler, with a 64 KiB limit."""
     jp_serverapp.web_app.settings["g4f_settings"].max_body_bytes = LIMIT
     base = jp_serverapp.web_app.settings["base_url"]
     jp_serverapp.web_app.add_handlers(".*$", [(url_path_join(base, "test-body-echo"), EchoBodyHandler)])
@@ -157,3 +157,15 @@ async def test_no_credentials_is_403_and_nothing_is_spooled(echo: Any, scratch: 
     response = await echo(body, headers, auth=False)
     assert response.code == 403
     assert SEEN == [] and leftovers(scratch) == []
+
+
+@pytest.mark.asyncio
+async def test_a_body_past_the_memory_threshold_is_parsed_from_disk(echo: Any, jp_serverapp: Any) -> None:
+    jp_serverapp.web_app.settings["g4f_settings"].max_body_bytes = 8 * 1024 * 1024
+    data = bytes(range(256)) * (3 * 4096)  # 3 MiB: the spool rolls over to a file
+    body, headers = multipart([("files", "big.bin", data), ("note", None, "é".encode())])
+    response = await echo(body, headers, request_timeout=60)
+    assert response.code == 200
+    answer = json.loads(response.body)
+    assert answer["fields"] == {"note": ["é"]}
+    assert [(f["name"], f["size"]) for f in answer["files"]] == [("big.bin", len(data))]
