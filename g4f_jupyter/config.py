@@ -11,7 +11,7 @@ import functools
 import os
 from pathlib import Path
 
-__all__ = ["data_dir", "user_providers_dir", "catalog_dir"]
+__all__ = ["catalog_dir", "data_dir", "user_providers_dir"]
 
 
 def data_dir() -> Path:

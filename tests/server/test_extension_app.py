@@ -4,13 +4,14 @@ to kernels; stale temporary files swept at start; pooled connections closed at s
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from g4f_jupyter.core.drivers import http
+from g4f_jupyter.core.drivers import http, local
 from g4f_jupyter.server_ext.app import G4FJupyterApp
 from g4f_jupyter.service.settings import current_settings
 
@@ -67,10 +68,18 @@ def test_stale_temporary_files_are_swept_at_start(request: pytest.FixtureRequest
     assert fresh.exists(), "a file that may still be being written is left alone"
 
 
+def model_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("g4f-local")]
+
+
 @pytest.mark.asyncio
-async def test_stop_closes_pooled_connections(jp_serverapp: Any) -> None:
+async def test_stop_closes_pooled_connections_and_the_model_worker(jp_serverapp: Any) -> None:
     client = http.pooled_client("Ollama")
     assert not client.is_closed
+    assert local.run_on_worker(lambda: threading.current_thread().name).startswith("g4f-local")
+    assert model_threads()
     await jp_serverapp.cleanup_extensions()  # what the server runs on shutdown
     assert client.is_closed
+    assert model_threads() == [], "the model's worker thread has ended"
     assert http.pooled_client("Ollama") is not client, "a later request gets a fresh client"
+    assert local.run_on_worker(lambda: 2) == 2, "and a later answer a fresh worker"
