@@ -1,20 +1,15 @@
 """The jupyter-server extension as an ``ExtensionApp``: its settings, its routes, its start and stop.
 
-Built on jupyter_server's own machinery so the server calls back on shutdown: pooled
-provider connections are closed and the embedded model's worker is stopped, instead of
-being cut off when the process ends.
+Built on jupyter_server's own machinery so the server calls back at start and on shutdown
+(:mod:`g4f_jupyter.service.lifecycle` says what happens then).
 """
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from jupyter_server.extension.application import ExtensionApp
 
 from .._version import __version__
-from ..core.drivers import http, local
-from ..store.sweep import sweep_stale_temp_files
+from ..service import lifecycle
 from .settings import G4FSettings
 
 __all__ = ["G4FJupyterApp", "route_table"]
@@ -47,7 +42,7 @@ class G4FJupyterApp(ExtensionApp):
         """Read the settings, export them to kernels, and remove what a killed writer left behind."""
         self.g4f = G4FSettings(parent=self)
         data = self.g4f.apply()
-        swept = sweep_stale_temp_files()
+        swept = lifecycle.start()
         self.settings["g4f_settings"] = self.g4f
         self.log.info("g4f_jupyter %s: data in %s (%d stale temporary files removed)", __version__, data, swept)
 
@@ -58,7 +53,4 @@ class G4FJupyterApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         """Close pooled provider connections and stop the embedded model's worker thread."""
-        await http.close_clients()
-        shutdown: Any = getattr(local, "shutdown", None)  # the model worker's stop lands with the local driver
-        if shutdown is not None:
-            await asyncio.to_thread(shutdown)
+        await lifecycle.stop()
