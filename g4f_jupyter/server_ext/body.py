@@ -46,6 +46,7 @@ __all__ = ["Form", "SpooledBodyMixin", "UploadedFile", "parse_multipart"]
 _READ_CHUNK = 256 * 1024  # the spooled body is parsed in pieces of this size
 _IN_MEMORY = 1024 * 1024  # a body up to this size never touches the disk
 _MAX_PART_HEADERS = 16
+_MAX_PARTS = 1000  # far above any form of ours; bounds the temporary files one body can create
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ class _PartCollector:
         setattr(self, attr, getattr(self, attr) + data)
 
     def _part_begin(self) -> None:
+        if len(self.form.files) + sum(len(v) for v in self.form.fields.values()) >= _MAX_PARTS:
+            raise BadRequestError(f"malformed multipart body: more than {_MAX_PARTS} parts")
         self._headers, self._header_field, self._header_value = {}, b"", b""
         self._text, self._size = bytearray(), 0
 

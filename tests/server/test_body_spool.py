@@ -145,6 +145,16 @@ async def test_malformed_multipart_is_400_json(echo: Any, body: bytes, content_t
 
 
 @pytest.mark.asyncio
+async def test_too_many_parts_is_400_and_leaves_no_file(echo: Any, scratch: Path, jp_serverapp: Any) -> None:
+    jp_serverapp.web_app.settings["g4f_settings"].max_body_bytes = 1024 * 1024
+    body, headers = multipart([("files", f"{i}.txt", b"") for i in range(1001)])
+    response = await echo(body, headers)
+    assert response.code == 400
+    assert "more than 1000 parts" in json.loads(response.body)["error"]["message"]
+    assert leftovers(scratch) == []
+
+
+@pytest.mark.asyncio
 async def test_bad_json_is_400(echo: Any) -> None:
     response = await echo(b"{not json", {"Content-Type": "application/json"})
     assert response.code == 400
