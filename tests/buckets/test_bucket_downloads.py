@@ -23,7 +23,7 @@ PAGES = {
 
 
 class _Site(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:  # http.server's naming
         if self.path == "/moved":
             self.send_response(302)
             self.send_header("Location", "/notes.txt")
@@ -73,7 +73,8 @@ async def test_bucket_download_jobs_fetch_and_report_each_failure(site) -> None:
     assert len(errors) == 4
     assert any("/missing: HTTP 404" in m for m in errors)
     assert any("/program: unsupported content type" in m for m in errors)
-    assert any(m.startswith("download http://127.0.0.1:") and "cannot connect (offline or refused)" in m for m in errors)
+    refused = "cannot connect (offline or refused)"
+    assert any(m.startswith("download http://127.0.0.1:") and refused in m for m in errors)
     assert any("file:///etc/passwd: only http(s) URLs" in m for m in errors)
     assert events[-1]["action"] == "done"
     assert not (bucket_dir("dl") / "downloads.json").exists()  # jobs are consumed
@@ -99,5 +100,6 @@ async def test_bucket_download_over_http_is_refused_for_private_addresses_by_def
     jobs = json.dumps([{"url": f"{site}/notes.txt"}]).encode()
     assert (await upload("ssrf", [("downloads.json", jobs)])).code == 200
     events = sse_events((await fetch("backend-api/v2/files/ssrf/stream")).body)
-    assert events[0]["error"]["message"].startswith(f"download {site}/notes.txt: 127.0.0.1 resolves to a non-public address")
+    first = events[0]["error"]["message"]
+    assert first.startswith(f"download {site}/notes.txt: 127.0.0.1 resolves to a non-public address")
     assert events[-1] == {"action": "done", "size": 0}
