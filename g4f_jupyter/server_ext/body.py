@@ -214,10 +214,11 @@ class SpooledBodyMixin(JupyterHandler):
         await super().prepare()
         declared = self.request.headers.get("Content-Length")
         chunked = "chunked" in self.request.headers.get("Transfer-Encoding", "").lower()
-        try:
-            length = int(declared) if declared is not None else None
-        except ValueError:
-            raise BadRequestError("invalid Content-Length header") from None
+        length: int | None = None
+        if declared is not None:
+            if not (declared.isascii() and declared.isdigit()):  # as HTTP says: digits only
+                raise BadRequestError("invalid Content-Length header")
+            length = int(declared)
         if self.current_user is None and (chunked or length):
             raise web.HTTPError(403)  # never spool a body for a client that will get a 403
         if length is not None and length > self.body_limit():

@@ -3,6 +3,7 @@ spooled to disk, multipart parsed from disk, temporary files gone when the reque
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -152,6 +153,24 @@ async def test_too_many_parts_is_400_and_leaves_no_file(echo: Any, scratch: Path
     assert response.code == 400
     assert "more than 1000 parts" in json.loads(response.body)["error"]["message"]
     assert leftovers(scratch) == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("length", ["+5", "-1", "5 5", "0x10", "\u00b2"])
+async def test_a_malformed_content_length_is_400_json(length: str, jp_serverapp: Any, server_url: str) -> None:
+    jp_serverapp.web_app.add_handlers(".*$", [(jp_serverapp.base_url + "test-body-echo", EchoBodyHandler)])
+    host, port = server_url.split("//")[1].split("/")[0].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    token = jp_serverapp.identity_provider.token
+    writer.write(
+        f"POST {jp_serverapp.base_url}test-body-echo HTTP/1.1\r\nHost: {host}\r\nAuthorization: token {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{{}}".encode("latin-1")
+    )
+    answer = await reader.read()
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answer
+    assert json.loads(body)["error"]["message"] == "invalid Content-Length header"
 
 
 @pytest.mark.asyncio
