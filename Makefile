@@ -22,6 +22,8 @@ install: $(VENV)/.installed
 
 ## JupyterLab with the extension and the embedded model; prints the URL.
 run: $(VENV)/.installed
+	@echo "JupyterLab: http://127.0.0.1:$(PORT)/lab  (g4f chat: the launcher tile, View > g4f chat, or the right sidebar)"
+	@echo "Web chat:   http://127.0.0.1:$(PORT)/g4f/  (the same login: open the token URL printed below first)"
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks \
 	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
