@@ -87,3 +87,29 @@ def test_bucket_zip_limits_entries_total_depth_and_lying_headers() -> None:
     assert member.kind == "error" and "unreadable member" in member.reason and not member.data
     with pytest.raises(UnsafeArchive, match="not a readable zip"):
         list(walk_zip("junk.zip", io.BytesIO(b"PK but not really")))
+
+
+def _prose(seed: int, size: int) -> bytes:
+    """Text that compresses like prose (about 3x), so no ratio check refuses it."""
+    import random
+
+    words = ["harbour", "lantern", "ledger", "saffron", "kettle", "gull", "ferry", "orchard", "meadow", "quarry"]
+    chooser = random.Random(seed)
+    return " ".join(chooser.choice(words) + str(chooser.randrange(1000)) for _ in range(size // 8)).encode()[:size]
+
+
+@pytest.mark.asyncio
+async def test_one_budget_for_every_archive_and_media_of_a_read(monkeypatch) -> None:
+    monkeypatch.setenv("G4F_JUPYTER_MAX_BUCKET_BYTES", str(3 * 1024 * 1024))
+    archives = [
+        (f"part{i}.zip", make_zip({f"text{i}.txt": _prose(i, 1_200_000), f"pic{i}.png": _prose(10 + i, 300_000)}))
+        for i in range(3)
+    ]
+    upload_files("budget", archives)
+    text, events = await _read("budget")
+    errors = [e["error"]["message"] for e in events if "error" in e]
+    assert errors and all("bucket limit" in m or "may still produce" in m for m in errors), errors
+    saved = sum(p.stat().st_size for p in (bucket_dir("budget") / "media").iterdir())
+    assert len(text.encode()) + saved <= 3 * 1024 * 1024 + 64 * 1024  # the first archives fit, the rest do not
+    assert "text0.txt" in text and saved >= 300_000  # media inside zips are counted, not skipped
+    assert events[-1]["action"] == "done"
