@@ -1,15 +1,17 @@
 """Grounding chats in buckets: parts and placeholders expanded, BM25 chunks when too large,
-and a chat with the embedded model over real HTTP whose log names what was included."""
+a chat with the embedded model over real HTTP whose log names what was included, and a
+grounded follow-up that the embedded model answers without reading the files again."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
 import pytest
 from bucket_docs import FILLER, make_pdf
 
-from g4f_jupyter.core.events import Log, parse_line
+from g4f_jupyter.core.events import Content, Log, Usage, parse_line
 from g4f_jupyter.service.buckets import ground_messages, upload_files
 from g4f_jupyter.service.buckets.retrieval import split_chunks
 
@@ -21,31 +23,47 @@ def _long_filler(paragraphs: int, seed: str) -> str:
 
 
 def _vault_bucket(bucket: str) -> None:
-    manual = _long_filler(150, "Manual section") + f"\n\nSecurity appendix. {FACT} Keep it secret.\n\n" + _long_filler(150, "Manual tail")
+    manual = (
+        _long_filler(150, "Manual section")
+        + f"\n\nSecurity appendix. {FACT} Keep it secret.\n\n"
+        + _long_filler(150, "Manual tail")
+    )
     upload_files(bucket, [("filler.txt", _long_filler(400, "Almanac entry").encode()), ("manual.txt", manual.encode())])
 
 
 @pytest.mark.asyncio
 async def test_bucket_grounding_small_bucket_goes_whole_in_all_three_forms() -> None:
-    upload_files("small", [("tea.txt", b"Green tea steeps at 80 degrees."), ("dot.png", b"\x89PNG-bytes"), ("clip.mp3", b"ID3-bytes")])
+    upload_files(
+        "small",
+        [("tea.txt", b"Green tea steeps at 80 degrees."), ("dot.png", b"\x89PNG-bytes"), ("clip.mp3", b"ID3-bytes")],
+    )
     messages = [
         {"role": "system", "content": 'Context: {"bucket_id":"small"} end.'},
         {"role": "user", "content": [{"bucket_id": "small", "url": "/backend-api/v2/files/small"}]},
-        {"role": "user", "content": [
-            {"bucket_id": "small", "name": "dot.png", "url": "/files/small/media/dot.png"},
-            {"bucket_id": "small", "name": "clip.mp3", "url": "/files/small/media/clip.mp3"},
-            {"bucket_id": "small", "name": "gone.png", "url": "/files/small/media/gone.png"},
-            {"type": "text", "text": "How hot for green tea?"},
-        ]},
+        {
+            "role": "user",
+            "content": [
+                {"bucket_id": "small", "name": "dot.png", "url": "/files/small/media/dot.png"},
+                {"bucket_id": "small", "name": "clip.mp3", "url": "/files/small/media/clip.mp3"},
+                {"bucket_id": "small", "name": "gone.png", "url": "/files/small/media/gone.png"},
+                {"type": "text", "text": "How hot for green tea?"},
+            ],
+        },
     ]
     grounded, logs = await ground_messages(messages)
     assert messages[1]["content"][0] == {"bucket_id": "small", "url": "/backend-api/v2/files/small"}  # input untouched
-    # the text goes once, where the bucket is mentioned last (the list part), the earlier placeholder is emptied
-    assert grounded[0]["content"] == "Context:  end."
-    assert grounded[1]["content"] == [{"type": "text", "text": "```tea.txt\nGreen tea steeps at 80 degrees.\n```\n\n"}]
+    # the text goes once, where the bucket is mentioned first (the placeholder), the later part is dropped
+    assert grounded[0]["content"] == "Context: ```tea.txt\nGreen tea steeps at 80 degrees.\n```\n\n end."
+    assert grounded[1]["content"] == []
     image, audio, text = grounded[2]["content"]
-    assert image == {"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(b"\x89PNG-bytes").decode()}}
-    assert audio == {"type": "input_audio", "input_audio": {"data": base64.b64encode(b"ID3-bytes").decode(), "format": "mp3"}}
+    assert image == {
+        "type": "image_url",
+        "image_url": {"url": "data:image/png;base64," + base64.b64encode(b"\x89PNG-bytes").decode()},
+    }
+    assert audio == {
+        "type": "input_audio",
+        "input_audio": {"data": base64.b64encode(b"ID3-bytes").decode(), "format": "mp3"},
+    }
     assert text == {"type": "text", "text": "How hot for green tea?"}
     assert logs == [
         "bucket small: whole text, 48 characters (tea.txt)",
@@ -57,7 +75,9 @@ async def test_bucket_grounding_small_bucket_goes_whole_in_all_three_forms() -> 
 
 @pytest.mark.asyncio
 async def test_bucket_grounding_missing_and_hostile_buckets_are_skipped() -> None:
-    messages = [{"role": "user", "content": [{"bucket_id": "nobody", "url": "/x"}, {"bucket_id": "../etc", "url": "/y"}]}]
+    messages = [
+        {"role": "user", "content": [{"bucket_id": "nobody", "url": "/x"}, {"bucket_id": "../etc", "url": "/y"}]}
+    ]
     grounded, logs = await ground_messages(messages)
     assert grounded[0]["content"] == []
     assert logs[0] == "bucket nobody: bucket 'nobody' not found; skipped"
@@ -78,11 +98,78 @@ async def test_bucket_grounding_large_bucket_sends_the_relevant_chunks() -> None
     text = grounded[0]["content"][0]["text"]
     assert FACT in text and text.startswith("```manual.txt\n")
     assert len(text) <= 1200 * 4 + 64
-    assert len(logs) == 1 and logs[0].startswith("bucket vault: ") and logs[0].endswith(" chunks (manual.txt) by relevance")
+    assert (
+        len(logs) == 1
+        and logs[0].startswith("bucket vault: ")
+        and logs[0].endswith(" chunks (manual.txt) by relevance")
+    )
     # a question matching nothing falls back to the start, still within budget
     grounded, logs = await ground_messages([*messages[:2], {"role": "user", "content": "Zxqv?"}], budget_tokens=300)
     assert logs[0].endswith("(filler.txt) from the start (no chunk matches the question)")
     assert len(grounded[0]["content"][0]["text"]) <= 300 * 4 + 64
+
+
+def _notes_bucket(bucket: str) -> None:
+    """About 1,500 tokens: small enough for the embedded model to take whole."""
+    notes = "\n\n".join(f"Note {i}. " + FILLER for i in range(66)) + f"\n\nSecurity appendix. {FACT}\n"
+    upload_files(bucket, [("notes.txt", notes.encode())])
+
+
+@pytest.mark.asyncio
+async def test_bucket_grounding_is_a_stable_prefix_across_turns() -> None:
+    """Turn after turn (even when the bucket is attached again), the bucket text sits unchanged in the first message."""
+    _notes_bucket("notes")
+    ref = {"bucket_id": "notes", "url": "/backend-api/v2/files/notes"}
+    turn_one = [{"role": "user", "content": [ref]}, {"role": "user", "content": "What is the vault code?"}]
+    turn_two = [
+        *turn_one,
+        {"role": "assistant", "content": "7431-ZEBRA."},
+        {"role": "user", "content": [ref, {"type": "text", "text": "Who keeps it?"}]},
+    ]
+    first, _ = await ground_messages(turn_one, budget_tokens=4096)
+    second, logs = await ground_messages(turn_two, budget_tokens=4096)
+    assert FACT in first[0]["content"][0]["text"]
+    assert second[: len(first)] == first
+    assert second[-1]["content"] == [{"type": "text", "text": "Who keeps it?"}]
+    assert logs[0].startswith("bucket notes: whole text")
+
+
+@pytest.mark.asyncio
+async def test_bucket_grounded_follow_up_on_the_embedded_model_reuses_the_cached_prefix() -> None:
+    """The follow-up's prompt holds the whole bucket, yet llama.cpp evaluates only the new turn, even after
+    another chat ran in between."""
+    import llama_cpp
+
+    from g4f_jupyter.core.drivers import local
+    from g4f_jupyter.core.runner import ChatRequest
+    from g4f_jupyter.service.conversation import open_conversation
+
+    async def ask(messages: list[dict], max_tokens: int) -> tuple[str, Usage, int]:
+        _, stream = open_conversation(
+            ChatRequest(messages, provider="Local", options={"max_tokens": max_tokens, "seed": 1})
+        )
+        events = [event async for event in stream]
+        assert not [e for e in events if e.type == "error"], events
+        [usage] = [e for e in events if isinstance(e, Usage)]
+        text = "".join(e.content for e in events if isinstance(e, Content))
+        evaluated = await asyncio.to_thread(
+            local.run_on_worker, lambda: llama_cpp.llama_perf_context(local.load_model().ctx).n_p_eval
+        )
+        return text, usage, evaluated
+
+    _notes_bucket("notes")
+    chat = [
+        {"role": "user", "content": [{"bucket_id": "notes", "url": "/backend-api/v2/files/notes"}]},
+        {"role": "user", "content": "What is the vault code?"},
+    ]
+    answer, first, first_evaluated = await ask(chat, 16)
+    assert first.prompt_tokens > 1400 and first_evaluated > 1400  # the bucket went whole and was read
+    await ask([{"role": "user", "content": "Name a fruit."}], 4)  # another chat takes the live context
+    follow_up = [*chat, {"role": "assistant", "content": answer}, {"role": "user", "content": "Who may know it?"}]
+    _, second, evaluated = await ask(follow_up, 4)
+    assert second.prompt_tokens > first.prompt_tokens
+    assert evaluated < 40  # the new question and the template around it, not the bucket
+    assert second.extra["prompt_tokens_details"]["cached_tokens"] == second.prompt_tokens - evaluated
 
 
 def test_bucket_chunks_remember_files_and_stay_small() -> None:
@@ -94,8 +181,12 @@ def test_bucket_chunks_remember_files_and_stay_small() -> None:
 
 @pytest.mark.asyncio
 async def test_bucket_chat_with_embedded_model_is_grounded_in_the_relevant_chunk(upload, fetch) -> None:
-    manual = make_pdf("Operations manual.", *[f"Procedure {i}: " + FILLER for i in range(60)], f"Security appendix. {FACT}")
-    response = await upload("chat", [("manual.pdf", manual), ("almanac.txt", _long_filler(300, "Almanac entry").encode())])
+    manual = make_pdf(
+        "Operations manual.", *[f"Procedure {i}: " + FILLER for i in range(60)], f"Security appendix. {FACT}"
+    )
+    response = await upload(
+        "chat", [("manual.pdf", manual), ("almanac.txt", _long_filler(300, "Almanac entry").encode())]
+    )
     assert response.code == 200
     body = {
         "messages": [
@@ -108,7 +199,10 @@ async def test_bucket_chat_with_embedded_model_is_grounded_in_the_relevant_chunk
         "seed": 1,
     }
     response = await fetch(
-        "backend-api/v2/conversation", method="POST", body=json.dumps(body).encode(), headers={"Content-Type": "application/json"},
+        "backend-api/v2/conversation",
+        method="POST",
+        body=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
         request_timeout=120,
     )
     assert response.code == 200
@@ -116,14 +210,14 @@ async def test_bucket_chat_with_embedded_model_is_grounded_in_the_relevant_chunk
     types = [e.type for e in events]
     assert types[0] == "provider" and "finish" in types and "error" not in types
     logs = [e.log for e in events if isinstance(e, Log)]
-    assert types[-len(logs):] == ["log"] * len(logs)  # log lines last
+    assert types[-len(logs) :] == ["log"] * len(logs)  # log lines last
     line = next(line for line in logs if line.startswith("bucket chat: "))
     assert line.endswith("chunks (manual.pdf) by relevance"), line
     usage = next(e for e in events if e.type == "usage")
     assert usage.prompt_tokens > 100  # the chunk reached the model (the question alone is ~20 tokens)
 
 
-RECORDER = '''
+RECORDER = """
 from g4f_jupyter.core.events import Content
 from g4f_jupyter.core.provider import Provider
 
@@ -134,7 +228,7 @@ class Recorder(Provider):
     async def create_async_generator(self, model, messages, **kwargs):
         SEEN.append(messages)
         yield Content("ok")
-'''
+"""
 
 
 @pytest.mark.asyncio

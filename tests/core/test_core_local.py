@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import TypeVar
 
+import llama_cpp
 import pytest
 
 import g4f_jupyter
@@ -12,6 +16,7 @@ from g4f_jupyter.core.drivers import local
 from g4f_jupyter.core.events import Content, Error, Event, Finish, Usage
 from g4f_jupyter.core.runner import ChatRequest, run_chat
 
+T = TypeVar("T")
 LONG_PROMPT = [{"role": "user", "content": "Write a very long story about a dragon who learns to bake bread."}]
 
 
@@ -29,10 +34,19 @@ def _usage(events: list[Event]) -> Usage:
     return usage
 
 
+async def _on_worker(job: Callable[[], T]) -> T:
+    """``job()`` on the model's single worker, once every queued request has finished."""
+    return await asyncio.to_thread(local.run_on_worker, job)
+
+
 async def _worker_idle_tokens() -> int:
-    """Tokens in the model's context once every queued job has finished (runs on the same single worker)."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(local._executor, lambda: local.load_model().n_tokens)
+    """Tokens in the model's context once every queued job has finished."""
+    return await _on_worker(lambda: local.load_model().n_tokens)
+
+
+def _prompt_tokens_evaluated() -> int:
+    """What llama.cpp reports it evaluated in prompt batches during the last request (counters reset per request)."""
+    return int(llama_cpp.llama_perf_context(local.load_model().ctx).n_p_eval)
 
 
 @pytest.mark.asyncio
@@ -44,7 +58,11 @@ async def test_answer_usage_finish() -> None:
     usage = _usage(events)
     assert not usage.estimated and usage.completion_tokens > 0 and usage.prompt_tokens > 0
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
-    assert usage.extra == {"model": "SmolLM2-135M-Instruct", "provider": "Local"}
+    assert usage.extra == {
+        "model": "SmolLM2-135M-Instruct",
+        "provider": "Local",
+        "prompt_tokens_details": {"cached_tokens": 0},
+    }
 
 
 @pytest.mark.asyncio
@@ -80,7 +98,9 @@ async def test_requests_are_served_one_at_a_time_in_order() -> None:
     timeline: list[tuple[int, str]] = []
 
     async def consume(index: int, prompt: str) -> None:
-        async for event in run_chat(ChatRequest([{"role": "user", "content": prompt}], options={"max_tokens": 16, "temperature": 0})):
+        async for event in run_chat(
+            ChatRequest([{"role": "user", "content": prompt}], options={"max_tokens": 16, "temperature": 0})
+        ):
             timeline.append((index, event.type))
 
     await asyncio.wait_for(asyncio.gather(consume(1, "Name a fruit."), consume(2, "Name a colour.")), 120)
@@ -117,15 +137,24 @@ def test_fit_context_shortens_one_oversized_message_keeping_its_end() -> None:
 
 
 @pytest.mark.asyncio
-async def test_long_history_is_trimmed_not_refused() -> None:
-    messages = _long_history()
-    total = sum(len(local.load_model().tokenize(m["content"].encode(), add_bos=False)) for m in messages)
-    assert total > 2 * local.load_model().n_ctx()
-    # a large max_tokens reserves half the context for the answer, so the prompt evaluated stays small
-    events = await _run(messages, max_tokens=1500, stop=[" ", "\n", "."])
-    assert not [e for e in events if isinstance(e, Error)]
-    assert events[-1].type == "finish"
-    assert 0 < _usage(events).prompt_tokens <= local.load_model().n_ctx() // 2
+async def test_long_history_is_trimmed_not_refused(user_providers_dir: Path) -> None:
+    """On the model loaded again with a provider file's smaller ``n_ctx``, so the trimmed prompt is quick to read."""
+    toml = 'name = "Tiny"\ndriver = "local"\ndefault_model = "SmolLM2-135M-Instruct"\n[settings]\nn_ctx = 1024\n'
+    (user_providers_dir / "Tiny.toml").write_text(toml, "utf-8")
+    await asyncio.to_thread(local.shutdown)  # the next request loads the model with Tiny's settings
+    try:
+        messages = _long_history()
+        # a large max_tokens reserves half the context for the answer, so the prompt evaluated stays small
+        request = ChatRequest(messages, provider="Tiny", options={"max_tokens": 1500, "stop": [" ", "\n", "."]})
+        events = [event async for event in run_chat(request)]
+        assert local.load_model().n_ctx() == 1024
+        total = sum(len(local.load_model().tokenize(m["content"].encode(), add_bos=False)) for m in messages)
+        assert total > 2 * 1024
+        assert not [e for e in events if isinstance(e, Error)]
+        assert events[-1].type == "finish"
+        assert 0 < _usage(events).prompt_tokens <= 1024 // 2
+    finally:
+        await asyncio.to_thread(local.shutdown)  # later tests get the catalog's model again
 
 
 def test_sync_bridge_inside_a_running_loop() -> None:
@@ -164,3 +193,65 @@ def test_sync_bridge_raises_bad_input_in_the_caller() -> None:
     with pytest.raises(g4f_jupyter.G4FError) as info:
         g4f_jupyter.ask("hi", provider="NoSuchProvider")
     assert info.value.status == 404
+
+
+def test_settings_defaults_then_provider_file_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("G4F_LOCAL_THREADS", raising=False)
+    monkeypatch.setenv("G4F_LOCAL_THREADS_BATCH", "3")
+    merged = local.local_settings({"n_threads": 2, "n_threads_batch": 1, "repeat_penalty": 1.5})
+    assert merged["repeat_penalty"] == 1.5 and merged["max_tokens"] == local.DEFAULTS["max_tokens"]
+    assert (merged["n_threads"], merged["n_threads_batch"]) == (2, 3)  # the variable wins over the file
+    monkeypatch.setenv("G4F_LOCAL_THREADS", "not a number")
+    assert local.local_settings()["n_threads"] >= 1  # a malformed variable keeps the default
+
+
+CHAT_A_SYSTEM = "You answer questions about the harbour. " + " ".join(
+    f"Pier {i} holds {i * 3} boats and opens at {6 + i % 5} o'clock." for i in range(60)
+)
+
+
+@pytest.mark.asyncio
+async def test_interleaved_chats_each_resume_their_own_prefix() -> None:
+    """Chat A's long first turn is read once: after chat B ran in between, A's follow-up evaluates only its new turn."""
+    chat_a = [{"role": "system", "content": CHAT_A_SYSTEM}, {"role": "user", "content": "Which pier opens first?"}]
+    first = await _run(chat_a, max_tokens=12)
+    assert _usage(first).prompt_tokens > 600
+    assert _usage(first).extra["prompt_tokens_details"]["cached_tokens"] < 10  # at most the template's opening
+    cached = _usage(first).extra["prompt_tokens_details"]["cached_tokens"]
+    assert await _on_worker(_prompt_tokens_evaluated) == _usage(first).prompt_tokens - cached
+
+    other = await _run([{"role": "user", "content": "Name a colour."}], max_tokens=6)  # replaces A in the live context
+    assert _usage(other).extra["prompt_tokens_details"]["cached_tokens"] < 40  # only the template's system prompt
+
+    follow_up = [*chat_a, {"role": "assistant", "content": _text(first)}, {"role": "user", "content": "And the last?"}]
+    second = await _run(follow_up, max_tokens=6)
+    evaluated = await _on_worker(_prompt_tokens_evaluated)
+    usage = _usage(second)
+    assert usage.prompt_tokens > _usage(first).prompt_tokens
+    assert evaluated < 40  # the new turn (and the end of the answer, if it re-tokenises differently), not 600
+    assert usage.extra["prompt_tokens_details"]["cached_tokens"] == usage.prompt_tokens - evaluated
+
+
+@pytest.mark.asyncio
+async def test_shutdown_stops_the_answer_drops_the_queue_and_frees_the_model() -> None:
+    running = run_chat(ChatRequest(LONG_PROMPT, options={"temperature": 0, "max_tokens": 400}))
+    queued = run_chat(ChatRequest([{"role": "user", "content": "Hi"}], options={"max_tokens": 8}))
+    queued_events = asyncio.ensure_future(_collect(queued))
+    async with contextlib.aclosing(running):
+        async for event in running:
+            if isinstance(event, Content):
+                break
+        await asyncio.wait_for(asyncio.to_thread(local.shutdown), 30)  # returns once the worker has stopped
+        rest = [event async for event in running]
+    assert local._model is None
+    assert rest[-1] == Finish("cancelled")
+    assert _usage(rest).completion_tokens < 100
+    dropped = await asyncio.wait_for(queued_events, 30)
+    [error] = [e for e in dropped if isinstance(e, Error)]
+    assert "shut down" in error.message and not [e for e in dropped if isinstance(e, Content)]
+    again = await asyncio.wait_for(_run([{"role": "user", "content": "Say hello."}], max_tokens=8), 120)
+    assert _text(again) and again[-1].type == "finish"  # a new request loads the model again
+
+
+async def _collect(stream: AsyncIterator[Event]) -> list[Event]:
+    return [event async for event in stream]

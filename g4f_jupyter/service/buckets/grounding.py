@@ -2,9 +2,14 @@
 
 Three forms are expanded (protocol §4.5): a content part ``{"bucket_id", "url"}`` (the
 bucket's text), a part ``{"bucket_id", "name", "url"}`` (one media file as a data URI),
-and the era-A placeholder ``{"bucket_id":"<id>"}`` inside string content. A bucket too
+and the era-A placeholder ``{"bucket_id":"<id>"}`` inside string content. Log lines say
+what was included.
+
+A bucket's text goes once, where the bucket is first mentioned, and whole when it fits the
+budget: every turn of a chat then starts with the same tokens, so a model that keeps its
+context (the embedded one does) reads the files once, not on every follow-up. A bucket too
 large for the budget contributes its chunks most relevant to the user's last question
-(BM25) instead of a truncated prefix. Log lines say what was included.
+(BM25) instead of a truncated prefix; that text changes with the question, so it is read anew.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from .retrieval import Chunk, bucket_index
 
 __all__ = ["ground_messages"]
 
-# The embedded model has a 2048-token context: leave room for the question and the answer.
+# For a provider whose context is unknown: small enough for a 4k-token window with room to answer.
 DEFAULT_BUDGET_TOKENS = 1200
 PLACEHOLDER = re.compile(r'\{\s*"bucket_id"\s*:\s*"([^"\\]{1,200})"\s*\}')
 
@@ -134,13 +139,14 @@ def _media_part(part: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
     return part_out, f"bucket {bucket_id}: media {path.name} attached"
 
 
-def _last_mentions(messages: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
-    """Where each bucket is mentioned last (message, occurrence): its text goes there only."""
-    last: dict[str, tuple[int, int]] = {}
+def _first_mentions(messages: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Where each bucket is mentioned first (message, occurrence): its text goes there only, the
+    earliest place, which later turns do not move."""
+    first: dict[str, tuple[int, int]] = {}
     for m, message in enumerate(messages):
         for n, bucket_id in enumerate(_refs(message.get("content"))):
-            last[bucket_id] = (m, n)
-    return last
+            first.setdefault(bucket_id, (m, n))
+    return first
 
 
 async def ground_messages(
@@ -164,14 +170,14 @@ async def ground_messages(
     for bucket_id in ids:
         texts[bucket_id], lines = await _bucket_text(bucket_id, question, budget)
         logs.extend(lines)
-    last = _last_mentions(messages)
+    first = _first_mentions(messages)
     grounded: list[dict[str, Any]] = []
     for m, message in enumerate(messages):
         content = message.get("content")
         seen = itertools.count()
 
         def text_for(bucket_id: str, m: int = m, seen: Iterator[int] = seen) -> str:
-            return texts.get(bucket_id, "") if last.get(bucket_id) == (m, next(seen)) else ""
+            return texts.get(bucket_id, "") if first.get(bucket_id) == (m, next(seen)) else ""
 
         if isinstance(content, str):
             content = PLACEHOLDER.sub(lambda match: text_for(match.group(1)), content)
