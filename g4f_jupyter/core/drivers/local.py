@@ -101,7 +101,7 @@ def _state_cache(capacity_mb: int) -> Any:
     class ChatStates(LlamaRAMCache):
         def __setitem__(self, key: Sequence[int], value: Any) -> None:
             # Only logprobs read the saved logits; a full copy is n_batch x vocabulary floats (100 MB).
-            value.scores = value.scores[-1:]
+            value.scores = value.scores[-1:].copy()  # a copy: a view would keep the whole array alive
             key = tuple(key)
             for older in [k for k in self.cache_state if len(k) < len(key) and key[: len(k)] == k]:
                 del self.cache_state[older]  # the same chat one turn earlier: the new state covers it
