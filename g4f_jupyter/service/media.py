@@ -14,7 +14,7 @@ from ..errors import BadRequestError, NotFoundError
 from ..store.layout import media_dir
 from ..store.paths import safe_name, safe_path
 
-__all__ = ["MEDIA_EXTENSIONS", "extension", "is_media_name", "media_file", "content_type", "search_media"]
+__all__ = ["MEDIA_EXTENSIONS", "content_type", "extension", "is_media_name", "media_file", "search_media"]
 
 MEDIA_EXTENSIONS = frozenset(
     {

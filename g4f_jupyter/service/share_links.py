@@ -14,8 +14,8 @@ from ..store.paths import safe_name
 from .query import bool_or_text
 
 __all__ = [
-    "SHARE_URL_ENV",
     "PUBLIC_SHARES_ENV",
+    "SHARE_URL_ENV",
     "share_base",
     "share_prefix",
     "share_url",
