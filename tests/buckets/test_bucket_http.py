@@ -8,7 +8,7 @@ import pytest
 from bucket_docs import make_docx, make_pdf, make_zip, sse_events
 from forms import multipart
 
-from g4f_jupyter.store.layout import bucket_dir
+from g4f_jupyter.store.layout import bucket_dir, media_dir
 
 PDF_FACT = "The lighthouse keeper counted 412 gulls on Tuesday."
 DOCX_FACT = "Marigold tea must steep for exactly seven minutes."
@@ -59,6 +59,7 @@ async def test_bucket_upload_sse_read_then_plain_replay(fetch, upload) -> None:
 @pytest.mark.asyncio
 async def test_bucket_stream_route_and_text_mode_has_no_media_event(fetch, upload) -> None:
     await upload("docs2", [("notes.md", b"# Notes\nThe kettle whistles twice."), ("song.mp3", b"ID3fake")])
+    assert (bucket_dir("docs2") / "files.txt").read_text() == "notes.md\n"  # media are kept, not listed to read
     response = await fetch("backend-api/v2/files/docs2?delete_files=false")
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
     text = response.body.decode()
@@ -170,3 +171,18 @@ async def test_bucket_media_fallback_redirects_only_to_the_buckets_own_sources(f
         assert "not one of its sources" in json.loads(response.body)["error"]["message"]
     other = await fetch("files/nobucket/media/dog.png?url=https%3A%2F%2Fexample.org%2Fdog.png")
     assert other.code == 404  # a URL one bucket recorded opens no redirect from another
+
+
+@pytest.mark.asyncio
+async def test_generated_media_are_served_with_ranges_and_found_by_search(fetch) -> None:
+    audio = bytes(range(256)) * 64
+    (media_dir() / "1700000000_sunset+beach.mp3").write_bytes(audio)
+    head = await fetch("media/1700000000_sunset+beach.mp3", method="HEAD")
+    assert head.code == 200 and head.headers["Content-Length"] == str(len(audio)) and head.body == b""
+    assert head.headers["Content-Type"] == "audio/mpeg"
+    part = await fetch("media/1700000000_sunset+beach.mp3", headers={"Range": "bytes=100-199"})
+    assert part.code == 206 and part.body == audio[100:200]
+    found = await fetch("search/sunset+audio")
+    assert found.code == 302 and found.headers["Location"].endswith("/media/1700000000_sunset%2Bbeach.mp3")
+    missing = await fetch("media/none.png")
+    assert missing.code == 404 and "no media" in json.loads(missing.body)["error"]["message"]
