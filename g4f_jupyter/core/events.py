@@ -1,15 +1,23 @@
 """Typed stream events and their one wire format (g4f-protocol §2.4).
 
 Providers, the chat runner, magics and widgets work with these objects; only
-:func:`to_wire` turns one into the JSON object of the protocol, and only
-:func:`parse_line` turns a received line (NDJSON or SSE ``data:``) back into one.
+:func:`to_wire` turns one into the JSON object of the protocol (:func:`encode` frames
+them), and only :func:`parse_line` turns a received line (NDJSON or SSE ``data:``) back
+into one. :func:`line_batches` and :func:`sse_data` split received bytes into lines and
+server-sent events for the drivers.
+
+Every relayed token passes through here, so JSON is orjson's: ~0.3 µs to write an event
+and ~1.5 µs to read a provider's chunk, where the standard library takes ~6 µs for each.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
+
+import orjson
 
 __all__ = [
     "TERMINAL_TYPES",
@@ -32,9 +40,13 @@ __all__ = [
     "Title",
     "Usage",
     "dumps",
+    "encode",
     "frame",
     "from_wire",
+    "line_batches",
+    "loads",
     "parse_line",
+    "sse_data",
     "to_wire",
 ]
 
@@ -194,6 +206,8 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 
 def to_wire(event: Event) -> dict[str, Any]:
     """The protocol's JSON object for ``event`` (§2.4: ``{"type": T, T: value, ...extra}``)."""
+    if isinstance(event, Content):  # nearly every event of a stream: checked first
+        return {"type": "content", "content": event.content}
     if isinstance(event, RawEvent):
         return {"type": event.kind, **event.fields}
     if isinstance(event, ProviderInfo):
@@ -201,10 +215,9 @@ def to_wire(event: Event) -> dict[str, Any]:
         return {"type": "provider", "provider": value}
     if isinstance(event, Parameters):
         return {"type": "parameters", "parameters": event.parameters}
-    if isinstance(event, Content):
-        return {"type": "content", "content": event.content}
     if isinstance(event, Media):
-        return _drop_none({"type": "content", "content": event.content, "urls": list(event.urls), "alt": event.alt or None})
+        media = {"type": "content", "content": event.content, "urls": list(event.urls), "alt": event.alt or None}
+        return _drop_none(media)
     if isinstance(event, Reasoning):
         flat = {"token": event.token, "status": event.status, "label": event.label, "is_thinking": event.is_thinking}
         return _drop_none({"type": "reasoning", **flat})
@@ -239,17 +252,36 @@ def to_wire(event: Event) -> dict[str, Any]:
     raise TypeError(f"not a stream event: {event!r}")
 
 
+def _json(obj: Any) -> bytes:
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # an integer over 64 bits, which orjson does not write
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def loads(data: str | bytes) -> Any:
+    """Any received JSON text (a ``ValueError`` when it is not JSON)."""
+    return orjson.loads(data)
+
+
+def encode(events: Iterable[Event], fmt: Literal["ndjson", "sse"] = "ndjson") -> bytes:
+    """Events framed for the wire in one piece: NDJSON lines, or SSE ``event:``/``data:`` blocks."""
+    if fmt == "sse":
+        return b"".join(
+            b"event: %s\ndata: %s\n\n" % ((e.kind if isinstance(e, RawEvent) else e.type).encode(), _json(to_wire(e)))
+            for e in events
+        )
+    return b"".join([_json(to_wire(e)) + b"\n" for e in events])
+
+
 def dumps(event: Event) -> str:
     """The event as one compact JSON text (no newline)."""
-    return json.dumps(to_wire(event), ensure_ascii=False, separators=(",", ":"))
+    return _json(to_wire(event)).decode()
 
 
 def frame(event: Event, fmt: Literal["ndjson", "sse"] = "ndjson") -> str:
     """The event framed for the wire: an NDJSON line, or an SSE ``event:``/``data:`` block."""
-    text = dumps(event)
-    if fmt == "sse":
-        return f"event: {event.type if not isinstance(event, RawEvent) else event.kind}\ndata: {text}\n\n"
-    return text + "\n"
+    return encode((event,), fmt).decode()
 
 
 _USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
@@ -317,7 +349,45 @@ def parse_line(line: str | bytes) -> Event | None:
         text = text[5:].strip()
     if not text or text == "[DONE]":
         return None
-    obj = json.loads(text)
+    obj = orjson.loads(text)
     if not isinstance(obj, dict):
         raise ValueError(f"stream line is not a JSON object: {text[:80]}")
     return from_wire(obj)
+
+
+async def line_batches(chunks: AsyncIterable[bytes]) -> AsyncIterator[list[bytes]]:
+    """The complete lines (without ``\\n``/``\\r\\n``) that each received piece of bytes completes.
+
+    One batch per read, not one step per line: a fast source's whole answer often arrives
+    in one read. A last line without a newline comes at the end.
+    """
+    rest = b""
+    async for chunk in chunks:
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        if lines:
+            yield [line[:-1] if line.endswith(b"\r") else line for line in lines]
+    if rest:
+        yield [rest.rstrip(b"\r")]
+
+
+async def sse_data(chunks: AsyncIterable[bytes]) -> AsyncIterator[list[bytes]]:
+    """The ``data`` of the server-sent events in received bytes, a batch per read.
+
+    An event's ``data:`` lines are joined with ``\\n`` and it ends at a blank line (or at
+    the end of the stream); ``event:``, ``id:``, ``retry:`` and comment lines carry nothing here.
+    """
+    data: list[bytes] = []
+    async for lines in line_batches(chunks):
+        ready = []
+        for line in lines:
+            if not line:
+                if data:
+                    ready.append(b"\n".join(data))
+                    data = []
+            elif line.startswith(b"data:"):
+                data.append(line[6:] if line.startswith(b"data: ") else line[5:])
+        if ready:
+            yield ready
+    if data:
+        yield [b"\n".join(data)]

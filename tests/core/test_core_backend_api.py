@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import AsyncIterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+import pytest_asyncio
 
 from g4f_jupyter.core import events as ev
+from g4f_jupyter.core.drivers.http import close_clients
 from g4f_jupyter.core.registry import get_registry
 from g4f_jupyter.core.runner import ChatRequest, run_chat
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def pooled_sessions_closed() -> AsyncIterator[None]:
+    """Each test runs on its own loop: close that loop's pooled sessions with it, as the server's stop does."""
+    yield
+    await close_clients()
+
 
 ANSWER: list[ev.Event] = [
     ev.ProviderInfo(name="Upstream", model="gpt-x", label="Upstream", url="https://u.test"),

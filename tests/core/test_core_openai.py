@@ -8,23 +8,41 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
 import pytest
+import pytest_asyncio
 
-from g4f_jupyter.core.drivers.http import async_client
+from g4f_jupyter.core.drivers.http import close_clients
 from g4f_jupyter.core.drivers.local import model_path
 from g4f_jupyter.core.events import Auth, Content, Error, Event, Finish, Usage
 from g4f_jupyter.core.registry import get_registry
 from g4f_jupyter.core.runner import ChatRequest, run_chat
 from g4f_jupyter.errors import ProviderUnreachableError
 
+
+@pytest_asyncio.fixture(autouse=True)
+async def pooled_sessions_closed() -> AsyncIterator[None]:
+    """Each test runs on its own loop: close that loop's pooled sessions with it, as the server's stop does."""
+    yield
+    await close_clients()
+
+
 KEY = "secret123"
-PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy")
+PROXY_VARS = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+)
 
 
 def _free_port() -> int:
@@ -41,9 +59,26 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"  # a file: its verbose log would fill a pipe
     log = log_path.open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path()), "--host", "127.0.0.1", "--port", str(port),
-         "--api_key", KEY, "--n_ctx", "2048", "--n_threads", "2"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model_path()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--api_key",
+            KEY,
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            "2",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}/v1"
     try:
@@ -51,7 +86,10 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         while True:
             assert proc.poll() is None, log_path.read_text(errors="replace")[-2000:]
             try:
-                if httpx.get(f"{base}/models", headers={"Authorization": f"Bearer {KEY}"}, timeout=2).status_code == 200:
+                if (
+                    httpx.get(f"{base}/models", headers={"Authorization": f"Bearer {KEY}"}, timeout=2).status_code
+                    == 200
+                ):
                     break
             except httpx.HTTPError:
                 pass
@@ -85,7 +123,11 @@ async def _run(request: ChatRequest) -> list[Event]:
 
 @pytest.mark.asyncio
 async def test_streaming_answer_with_usage(llama_provider: str) -> None:
-    request = ChatRequest([{"role": "user", "content": "Say hello."}], provider=llama_provider, options={"max_tokens": 12, "temperature": 0})
+    request = ChatRequest(
+        [{"role": "user", "content": "Say hello."}],
+        provider=llama_provider,
+        options={"max_tokens": 12, "temperature": 0},
+    )
     events = await _run(request)
     kinds = [e.type for e in events]
     assert kinds[:2] == ["provider", "parameters"] and kinds[-2:] == ["usage", "finish"]
@@ -123,7 +165,9 @@ async def test_wrong_key_when_listing_models(llama_provider: str) -> None:
 @pytest.mark.asyncio
 async def test_per_request_base_url_for_custom(llama_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CUSTOM_API_KEY", KEY)
-    request = ChatRequest([{"role": "user", "content": "Hi"}], provider="Custom", api_base=llama_server, options={"max_tokens": 4})
+    request = ChatRequest(
+        [{"role": "user", "content": "Hi"}], provider="Custom", api_base=llama_server, options={"max_tokens": 4}
+    )
     events = await _run(request)
     assert [e.type for e in events][-2:] == ["usage", "finish"]
 
@@ -147,7 +191,10 @@ class StrictServer(BaseHTTPRequestHandler):
             self.send_response(400)
             self.send_header("Content-Type", "application/json")
         else:
-            chunks = [{"choices": [{"delta": {"reasoning_content": "hm"}}]}, {"choices": [{"delta": {"content": "ok"}, "finish_reason": "stop"}]}]
+            chunks = [
+                {"choices": [{"delta": {"reasoning_content": "hm"}}]},
+                {"choices": [{"delta": {"content": "ok"}, "finish_reason": "stop"}]},
+            ]
             payload = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks).encode() + b"data: [DONE]\n\n"
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -160,7 +207,9 @@ class StrictServer(BaseHTTPRequestHandler):
 async def test_retry_without_stream_options(loopback: Any, user_providers_dir: Path) -> None:
     StrictServer.bodies.clear()
     base = loopback(StrictServer)
-    (user_providers_dir / "strict.toml").write_text(f'name = "Strict"\ndriver = "openai"\napi_base = "{base}/v1"\nlive_models = true\n', "utf-8")
+    (user_providers_dir / "strict.toml").write_text(
+        f'name = "Strict"\ndriver = "openai"\napi_base = "{base}/v1"\nlive_models = true\n', "utf-8"
+    )
     events = await _run(ChatRequest([{"role": "user", "content": "hi"}], provider="Strict", model="m"))
     assert [e.type for e in events] == ["provider", "parameters", "reasoning", "content", "usage", "finish"]
     assert ["stream_options" in b for b in StrictServer.bodies] == [True, False]
@@ -170,8 +219,14 @@ async def test_retry_without_stream_options(loopback: Any, user_providers_dir: P
 async def test_images_become_image_url_parts(loopback: Any, user_providers_dir: Path) -> None:
     StrictServer.bodies.clear()
     base = loopback(StrictServer)
-    (user_providers_dir / "strict.toml").write_text(f'name = "Strict"\ndriver = "openai"\napi_base = "{base}/v1"\nlive_models = true\n', "utf-8")
-    messages = [{"role": "user", "content": "first"}, {"role": "assistant", "content": "ok"}, {"role": "user", "content": "what is this?"}]
+    (user_providers_dir / "strict.toml").write_text(
+        f'name = "Strict"\ndriver = "openai"\napi_base = "{base}/v1"\nlive_models = true\n', "utf-8"
+    )
+    messages = [
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "what is this?"},
+    ]
     media = [(b"\x89PNG-bytes", "cat.png"), ("data:image/jpeg;base64,AAAA", "dog.jpg"), (b"%PDF", "doc.pdf")]
     await _run(ChatRequest(messages, provider="Strict", model="m", media=media))
     sent = StrictServer.bodies[-1]["messages"]
@@ -189,7 +244,8 @@ async def test_stream_usage_setting_skips_stream_options(loopback: Any, user_pro
     StrictServer.bodies.clear()
     base = loopback(StrictServer)
     (user_providers_dir / "strict.toml").write_text(
-        f'name = "Strict"\ndriver = "openai"\napi_base = "{base}/v1"\nlive_models = true\n[settings]\nstream_usage = false\n', "utf-8"
+        f'name = "Strict"\ndriver = "openai"\napi_base = "{base}/v1"\nlive_models = true\n[settings]\nstream_usage = false\n',
+        "utf-8",
     )
     events = await _run(ChatRequest([{"role": "user", "content": "hi"}], provider="Strict", model="m"))
     assert not [e for e in events if isinstance(e, Error)]
@@ -199,15 +255,19 @@ async def test_stream_usage_setting_skips_stream_options(loopback: Any, user_pro
 # --- proxy environment --------------------------------------------------------------------
 
 
-class Hello(BaseHTTPRequestHandler):
+class Models(BaseHTTPRequestHandler):
+    """An OpenAI-compatible ``/v1/models`` listing one model."""
+
     def log_message(self, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
+        body = json.dumps({"object": "list", "data": [{"id": "via-env"}]}).encode()
         self.send_response(200)
-        self.send_header("Content-Length", "5")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(b"hello")
+        self.wfile.write(body)
 
 
 class ForwardingProxy(BaseHTTPRequestHandler):
@@ -223,7 +283,7 @@ class ForwardingProxy(BaseHTTPRequestHandler):
         reply = httpx.get(self.path, trust_env=False)
         self.send_response(reply.status_code)
         self.send_header("Content-Length", str(len(reply.content)))
-        self.send_header("Via", "1.1 test-proxy")
+        self.send_header("Content-Type", reply.headers["Content-Type"])
         self.end_headers()
         self.wfile.write(reply.content)
 
@@ -235,35 +295,44 @@ def clean_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
+def _models_provider(directory: Path, target: str) -> str:
+    (directory / "viaenv.toml").write_text(
+        f'name = "ViaEnv"\ndriver = "openai"\napi_base = "{target}/v1"\nlive_models = true\n'
+    )
+    return "ViaEnv"
+
+
 @pytest.mark.asyncio
-async def test_proxy_env_is_used(loopback: Any, clean_proxy_env: pytest.MonkeyPatch) -> None:
+async def test_proxy_env_is_used(loopback: Any, clean_proxy_env: pytest.MonkeyPatch, user_providers_dir: Path) -> None:
     ForwardingProxy.requested.clear()
-    target, proxy = loopback(Hello), loopback(ForwardingProxy)
-    clean_proxy_env.setenv("HTTP_PROXY", proxy)
-    async with async_client() as client:
-        response = await client.get(f"{target}/x")
-    assert response.text == "hello" and response.headers["Via"] == "1.1 test-proxy"
-    assert ForwardingProxy.requested == [f"{target}/x"]
+    target, proxy = loopback(Models), loopback(ForwardingProxy)
+    name = _models_provider(user_providers_dir, target)
+    assert await get_registry().get(name).get_models() == ["via-env"]
+    assert ForwardingProxy.requested == []  # no proxy set: straight to the server
+    clean_proxy_env.setenv("HTTP_PROXY", proxy)  # read at call time: the same pooled session now goes through it
+    assert await get_registry().get(name).get_models() == ["via-env"]
+    assert ForwardingProxy.requested == [f"{target}/v1/models"]
 
 
 @pytest.mark.asyncio
-async def test_no_proxy_bypasses_a_dead_proxy(loopback: Any, clean_proxy_env: pytest.MonkeyPatch) -> None:
-    target = loopback(Hello)
+async def test_no_proxy_bypasses_a_dead_proxy(
+    loopback: Any, clean_proxy_env: pytest.MonkeyPatch, user_providers_dir: Path
+) -> None:
+    name = _models_provider(user_providers_dir, loopback(Models))
     dead = f"http://127.0.0.1:{_free_port()}"
-    clean_proxy_env.setenv("HTTP_PROXY", dead)
-    clean_proxy_env.setenv("HTTPS_PROXY", dead)
-    async with async_client() as client:
-        with pytest.raises(httpx.ConnectError):  # the dead proxy was tried, though the target is up
-            await client.get(f"{target}/x")
+    clean_proxy_env.setenv("http_proxy", dead)
+    with pytest.raises(ProviderUnreachableError):  # the dead proxy was tried, though the server is up
+        await get_registry().get(name).get_models()
     clean_proxy_env.setenv("NO_PROXY", "127.0.0.1")
-    async with async_client() as client:
-        assert (await client.get(f"{target}/x")).text == "hello"
+    assert await get_registry().get(name).get_models() == ["via-env"]
 
 
 @pytest.mark.asyncio
 async def test_an_unreachable_server_is_one_error_naming_provider_and_url(user_providers_dir: Path) -> None:
     base = f"http://127.0.0.1:{_free_port()}/v1"  # nothing listens there
-    (user_providers_dir / "down.toml").write_text(f'name = "Down"\ndriver = "openai"\napi_base = "{base}"\nlive_models = true\n', "utf-8")
+    (user_providers_dir / "down.toml").write_text(
+        f'name = "Down"\ndriver = "openai"\napi_base = "{base}"\nlive_models = true\n', "utf-8"
+    )
     events = await _run(ChatRequest(messages=[{"role": "user", "content": "hi"}], provider="Down", model="m"))
     [error] = [e for e in events if isinstance(e, Error)]
     assert error.error == "ProviderUnreachableError"

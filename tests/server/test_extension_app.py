@@ -75,11 +75,11 @@ def model_threads() -> list[threading.Thread]:
 @pytest.mark.asyncio
 async def test_stop_closes_pooled_connections_and_the_model_worker(jp_serverapp: Any) -> None:
     client = http.pooled_client("Ollama")
-    assert not client.is_closed
+    assert not client.closed
     assert local.run_on_worker(lambda: threading.current_thread().name).startswith("g4f-local")
     assert model_threads()
     await jp_serverapp.cleanup_extensions()  # what the server runs on shutdown
-    assert client.is_closed
+    assert client.closed
     assert model_threads() == [], "the model's worker thread has ended"
     assert http.pooled_client("Ollama") is not client, "a later request gets a fresh client"
     assert local.run_on_worker(lambda: 2) == 2, "and a later answer a fresh worker"

@@ -13,18 +13,16 @@ import os
 from collections.abc import AsyncGenerator
 from typing import Any
 
-import httpx
-
 from ...errors import BadRequestError
-from ..events import Event, ProviderInfo, parse_line
+from ..events import Event, ProviderInfo, line_batches, loads, parse_line
 from ..provider import ChatMessage, Provider
-from .http import pooled_client, raise_for_status, reachable
+from .http import raise_for_status, request, timeout
 
 __all__ = ["BackendApiProvider", "data_uri"]
 
 _NOT_FORWARDED = {"api_key", "api_base", "media"}
-_LIST_TIMEOUT = 15.0
-_TIMEOUT = httpx.Timeout(300.0, connect=10.0)  # another server may run tools a long while
+_LIST_TIMEOUT = timeout(15.0)
+_TIMEOUT = timeout(300.0)  # another server may run tools a long while before its next event
 
 
 def data_uri(data: bytes | str, filename: str) -> str:
@@ -68,10 +66,9 @@ class BackendApiProvider(Provider):
 
     async def get_models(self, api_key: str | None = None, api_base: str | None = None) -> list[str]:
         url = f"{self._server()}/backend-api/v2/models"
-        with reachable(self.name, url):
-            response = await pooled_client(self.name).get(url, headers=self._headers(), timeout=_LIST_TIMEOUT)
+        async with request(self.name, "GET", url, headers=self._headers(), timeout=_LIST_TIMEOUT) as response:
             await raise_for_status(response, self.name)
-            data = response.json()
+            data = loads(await response.read())
         if isinstance(data, dict):  # era P: {provider: [ids]}
             return sorted({m for ids in data.values() for m in ids})
         return [str(entry.get("name")) for entry in data if isinstance(entry, dict) and entry.get("name")]
@@ -83,11 +80,10 @@ class BackendApiProvider(Provider):
         body = {"model": model, "messages": messages, "media": media, "api_key": self.api_key(kwargs.get("api_key"))}
         body.update(_json_safe(kwargs))
         url = f"{self._server()}/backend-api/v2/conversation"
-        with reachable(self.name, url):
-            stream = pooled_client(self.name).stream("POST", url, json=body, headers=self._headers(), timeout=_TIMEOUT)
-            async with stream as response:
-                await raise_for_status(response, self.name)
-                async for line in response.aiter_lines():
+        async with request(self.name, "POST", url, json=body, headers=self._headers(), timeout=_TIMEOUT) as response:
+            await raise_for_status(response, self.name)
+            async for lines in line_batches(response.content.iter_any()):
+                for line in lines:
                     event = parse_line(line)
                     if event is None or (isinstance(event, ProviderInfo) and not event.name):
                         continue

@@ -6,18 +6,15 @@ differ only in their TOML file.
 
 from __future__ import annotations
 
-import json
 import mimetypes
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from httpx_sse import aconnect_sse
-
 from ...errors import BadRequestError, ProviderHTTPError
-from ..events import Content, Event, Finish, Reasoning, Usage
+from ..events import Content, Event, Finish, Reasoning, Usage, loads, sse_data
 from ..provider import ChatMessage, Provider
 from .backend_api import data_uri
-from .http import pooled_client, raise_for_status, reachable
+from .http import raise_for_status, request, timeout
 
 __all__ = ["OpenAIProvider"]
 
@@ -25,7 +22,7 @@ _PASSTHROUGH = (
     "temperature", "max_tokens", "top_p", "seed", "stop",
     "presence_penalty", "frequency_penalty", "tools", "response_format",
 )
-_LIST_TIMEOUT = 15.0
+_LIST_TIMEOUT = timeout(15.0)
 
 
 class OpenAIProvider(Provider):
@@ -51,10 +48,9 @@ class OpenAIProvider(Provider):
             return self.models
         key = self.require_api_key(api_key)
         url = f"{self._base(api_base)}/models"
-        with reachable(self.name, url):
-            response = await pooled_client(self.name).get(url, headers=self._headers(key), timeout=_LIST_TIMEOUT)
+        async with request(self.name, "GET", url, headers=self._headers(key), timeout=_LIST_TIMEOUT) as response:
             await raise_for_status(response, self.name)
-            data = response.json()
+            data = loads(await response.read())
         items = data.get("data", data) if isinstance(data, dict) else data
         return [str(item.get("id")) for item in items if isinstance(item, dict) and item.get("id")]
 
@@ -83,14 +79,14 @@ class OpenAIProvider(Provider):
         """One streamed ``/chat/completions`` call as typed events."""
         if stream_usage:
             body = {**body, "stream_options": {"include_usage": True}}
-        client = pooled_client(self.name)
-        with reachable(self.name, url):
-            async with aconnect_sse(client, "POST", url, json=body, headers=dict(headers)) as source:
-                await raise_for_status(source.response, self.name)
-                async for sse in source.aiter_sse():
-                    if not sse.data or sse.data.strip() == "[DONE]":
+        headers = {**headers, "Accept": "text/event-stream"}
+        async with request(self.name, "POST", url, json=body, headers=headers) as response:
+            await raise_for_status(response, self.name)
+            async for batch in sse_data(response.content.iter_any()):
+                for data in batch:
+                    if data.strip() == b"[DONE]" or not data:
                         continue
-                    for event in _events_of_chunk(json.loads(sse.data)):
+                    for event in _events_of_chunk(loads(data)):
                         yield event
 
 
