@@ -15,7 +15,8 @@ import time
 from importlib import metadata
 
 from .._version import __version__
-from ..core.drivers.http import pooled_client
+from ..core.drivers.http import request, timeout
+from ..core.events import loads
 
 __all__ = ["installed_version", "latest_version", "versions"]
 
@@ -41,10 +42,10 @@ def installed_version() -> str:
 
 
 async def _fetch_latest() -> str | None:
-    response = await pooled_client("pypi").get(PYPI_URL, timeout=_TIMEOUT)
-    if response.status_code != 200:
-        return None
-    version = response.json().get("info", {}).get("version")
+    async with request("pypi", "GET", PYPI_URL, timeout=timeout(_TIMEOUT)) as response:
+        if response.status != 200:
+            return None
+        version = loads(await response.read()).get("info", {}).get("version")
     return str(version).lstrip("v") if version else None
 
 
