@@ -35,12 +35,13 @@ Nonnegative = Annotated[float, Field(ge=0)]
 
 
 class Part(BaseModel):
-    """One part of a message whose content is a list (text, image_url, …; other keys kept)."""
+    """One part of a message whose content is a list (text, image_url, …, or a typeless
+    ``{"bucket_id", "url"}`` bucket reference, protocol §4.5; other keys kept)."""
 
     model_config = ConfigDict(extra="allow")
     __pydantic_extra__: dict[str, SafeJson]
 
-    type: Text
+    type: Text | None = None
     text: Text | None = None
 
 
