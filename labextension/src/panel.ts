@@ -35,13 +35,14 @@ export class ChatPanel extends Widget {
     super();
     this.addClass('g4f-lab-panel');
     const header = el('div', 'g4f-lab-header');
+    const heading = el('div', 'g4f-lab-title', 'g4f chat');
     this.provider.setAttribute('aria-label', 'Provider');
     this.model.setAttribute('aria-label', 'Model');
     const fresh = el('button', 'g4f-lab-button g4f-lab-new', 'New');
     fresh.title = 'Start a new conversation';
     fresh.onclick = () => this.clear();
     this.shareButton.onclick = () => void this.share();
-    header.append(this.provider, this.model, fresh, this.shareButton);
+    header.append(heading, this.provider, this.model, fresh, this.shareButton);
 
     const footer = el('div', 'g4f-lab-footer');
     const attach = el('button', 'g4f-lab-button g4f-lab-attach', 'Attach');
@@ -65,6 +66,7 @@ export class ChatPanel extends Widget {
 
     this.node.append(header, this.shareInfo, this.transcript, this.attachments, footer);
     this.shareInfo.hidden = true;
+    this.transcript.append(this.hint);
     this.provider.onchange = () => void this.loadModels();
     void this.loadProviders();
   }
@@ -110,7 +112,7 @@ export class ChatPanel extends Widget {
     this.conversationTitle = '';
     this.attached = [];
     this.attachments.replaceChildren();
-    this.transcript.replaceChildren();
+    this.transcript.replaceChildren(this.hint);
     this.shareInfo.hidden = true;
   }
 
@@ -130,7 +132,7 @@ export class ChatPanel extends Widget {
         const share = total ? ` (${Math.min(99, Math.round((100 * bytes) / total))}%)` : '';
         chip.textContent = `Reading ${names.join(', ')}… ${megabytes(bytes)}${share}`;
       });
-      chip.textContent = `📎 ${names.join(', ')} (${megabytes(size)} of text)`;
+      chip.textContent = `Attached: ${names.join(', ')} (${megabytes(size)} of text)`;
       this.attached.push({ bucketId, names });
     } catch (error) {
       chip.textContent = `${names.join(', ')}: ${(error as Error).message}`;
@@ -154,7 +156,7 @@ export class ChatPanel extends Widget {
     this.prompt.value = '';
     this.messages.push({ role: 'user', content });
     const question = this.turn('user');
-    renderMarkdown(question.body, names.length ? `${text}\n\n📎 ${names.join(', ')}` : text, () => undefined);
+    renderMarkdown(question.body, names.length ? `${text}\n\n*Attached: ${names.join(', ')}*` : text, () => undefined);
     await this.answer();
   }
 
@@ -269,6 +271,7 @@ export class ChatPanel extends Widget {
   }
 
   private turn(role: 'user' | 'assistant'): { node: HTMLElement; body: HTMLElement; meta: HTMLElement } {
+    this.hint.remove();
     const node = el('div', `g4f-lab-turn g4f-lab-${role}`);
     const body = el('div', 'g4f-lab-body jp-RenderedHTMLCommon');
     const meta = el('div', 'g4f-lab-meta');
@@ -287,6 +290,13 @@ export class ChatPanel extends Widget {
   private readonly shareButton = el('button', 'g4f-lab-button g4f-lab-share', 'Share');
   private readonly shareInfo = el('div', 'g4f-lab-share-info');
   private readonly transcript = el('div', 'g4f-lab-transcript');
+  private readonly hint = el(
+    'div',
+    'g4f-lab-info g4f-lab-hint',
+    'Answers stream in as they are written. With the automatic provider the embedded model answers, ' +
+      'offline. Code blocks get Copy and Insert into notebook (below the active cell); Attach sends ' +
+      "files' text along with your next question; Share publishes the chat as a link and a QR code."
+  );
   private readonly attachments = el('div', 'g4f-lab-attachments');
   private readonly prompt = el('textarea', 'g4f-lab-prompt');
   private readonly sendButton = el('button', 'g4f-lab-button g4f-lab-send', 'Send');

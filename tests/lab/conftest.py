@@ -37,6 +37,10 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
     root = tmp_path / "nb"
     root.mkdir()
     (root / "notes.ipynb").write_text(json.dumps(NOTEBOOK))
+    # answered "No" to Lab's news question, so its toast never covers the panel's buttons
+    notification = tmp_path / "lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True)
+    notification.write_text(json.dumps({"fetchNews": "false"}))
     port, token = _free_port(), secrets.token_hex(16)
     env = {
         **os.environ,  # G4F_JUPYTER_DATA_DIR / _PROVIDERS_DIR: this test's sandbox

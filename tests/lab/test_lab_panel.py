@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import FilePayload, Locator, Page, async_playwright, expect
 
 PANEL = ".g4f-lab-panel"
 
@@ -32,7 +32,14 @@ async def _open_lab(page: Page, url: str, token: str, path: str = "lab") -> None
     await expect(page.locator("#jp-main-dock-panel")).to_be_visible(timeout=90_000)
 
 
-async def _ask(page: Page, question: str) -> Any:
+async def _open_panel(page: Page) -> Locator:
+    await page.locator(".jp-SideBar.jp-mod-right .lm-TabBar-tab[title='g4f chat']").click()
+    panel = page.locator(PANEL)
+    await expect(panel).to_be_visible()
+    return panel
+
+
+async def _ask(page: Page, question: str) -> Locator:
     """Ask in the panel; the new answer turn, once its usage line shows it is complete."""
     panel = page.locator(PANEL)
     await page.evaluate(WATCH_ANSWER)
@@ -41,7 +48,9 @@ async def _ask(page: Page, question: str) -> Any:
     await prompt.press("Enter")  # Enter sends
     await expect(prompt).to_have_value("")
     answer = panel.locator(".g4f-lab-assistant").last
-    await expect(answer.locator(".g4f-lab-meta", has_text="usage:")).to_be_visible(timeout=180_000)
+    done, failed = answer.locator(".g4f-lab-meta", has_text="usage:"), answer.locator(".g4f-lab-error")
+    await expect(done.or_(failed)).to_be_visible(timeout=180_000)
+    await expect(failed).to_have_count(0)
     return answer
 
 
@@ -69,7 +78,8 @@ async def test_launcher_tile_palette_menu_and_sidebar_open_the_panel_with_the_ca
             provider = panel.locator("select.g4f-lab-provider")
             await expect(provider.locator("option", has_text="Local (embedded SmolLM2)")).to_have_count(1)
             await provider.select_option("Local")
-            await expect(panel.locator("select.g4f-lab-model option", has_text="SmolLM2-135M-Instruct")).to_have_count(1)
+            model = panel.locator("select.g4f-lab-model option", has_text="SmolLM2-135M-Instruct")
+            await expect(model).to_have_count(1)
             await page.screenshot(path=str(artifacts_dir / "lab-launcher-and-panel.png"))
 
             # the command palette and the View menu name the same command
@@ -99,7 +109,7 @@ async def test_an_answer_streams_into_the_panel_and_its_code_goes_into_the_noteb
             cells = page.locator(".jp-Notebook .jp-Cell")
             await expect(cells).to_have_count(1, timeout=60_000)
             await cells.first.click()  # the active cell: code goes in below it
-            await page.locator(".jp-SideBar.jp-mod-right .lm-TabBar-tab[title='g4f chat']").click()
+            await _open_panel(page)
 
             answer = await _ask(page, "Write a Python function that reverses a string.")
             seen = await page.evaluate("window.g4fSeen")
@@ -121,5 +131,66 @@ async def test_an_answer_streams_into_the_panel_and_its_code_goes_into_the_noteb
             await expect(inserted).to_have_class(re.compile(r"\bjp-CodeCell\b"))
             assert (await inserted.locator(".cm-content").inner_text()).strip() == source.strip()
             await page.screenshot(path=str(artifacts_dir / "lab-panel-answer-inserted.png"))
+        finally:
+            await browser.close()
+
+
+@pytest.mark.asyncio
+async def test_attached_file_goes_along_stop_keeps_the_partial_answer_and_share_opens_the_chat(
+    lab: tuple[str, str], artifacts_dir: Path, chromium_options: dict[str, Any]
+) -> None:
+    url, token = lab
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(**chromium_options)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            await _open_lab(page, url, token)
+            panel = await _open_panel(page)
+
+            # attach: uploaded into a bucket, read with progress, sent as a bucket part of the next question
+            facts: FilePayload = {
+                "name": "facts.txt", "mimeType": "text/plain",
+                "buffer": b"The lighthouse keeper's cat is called Marmalade.\n",
+            }
+            await panel.locator("input.g4f-lab-file").set_input_files(files=[facts])
+            chip = panel.locator(".g4f-lab-chip")
+            await expect(chip).to_contain_text("facts.txt (0.00 MB of text)", timeout=30_000)
+            async with page.expect_request(lambda r: "/backend-api/v2/conversation?" in r.url + "?") as sent:
+                await _ask(page, "What is the cat called?")
+            body = (await sent.value).post_data_json
+            assert body is not None
+            [bucket, question] = body["messages"][0]["content"]
+            assert bucket["url"] == f"/backend-api/v2/files/{bucket['bucket_id']}"
+            assert question == {"type": "text", "text": "What is the cat called?"}
+            await expect(panel.locator(".g4f-lab-user").first).to_contain_text("facts.txt")
+            await expect(chip).to_have_count(0)  # attached once, not to every question
+
+            # Stop aborts the stream; the partial answer stays, marked as stopped (not as an error)
+            prompt = panel.locator("textarea.g4f-lab-prompt")
+            await prompt.fill("Tell a very long story about a dragon who learns to sail.")
+            await prompt.press("Enter")
+            story = panel.locator(".g4f-lab-assistant").nth(1)
+            await expect(story.locator(".g4f-lab-body")).not_to_be_empty(timeout=60_000)
+            await panel.locator("button.g4f-lab-send", has_text="Stop").click()
+            await expect(story.locator(".g4f-lab-info", has_text="Stopped.")).to_be_visible()
+            await expect(story.locator(".g4f-lab-error")).to_have_count(0)
+            await expect(panel.locator("button.g4f-lab-send")).to_have_text("Send")
+            partial = (await story.locator(".g4f-lab-body").inner_text()).strip()
+            assert partial
+
+            # share: a link to the read-only chat page and its QR page on this server
+            await panel.locator("button.g4f-lab-share").click()
+            link = panel.locator("a.g4f-lab-share-link")
+            await expect(link).to_be_visible()
+            href = await link.get_attribute("href")
+            assert href and href.startswith(f"{url}/g4f/chat/"), href
+            qr = await panel.locator("a.g4f-lab-share-qr").get_attribute("href")
+            assert qr == href.replace("/g4f/chat/", "/g4f/qrcode/")
+            await page.screenshot(path=str(artifacts_dir / "lab-panel-attach-stop-share.png"))
+            await page.goto(href)  # in this browser's session: the page is behind the server's login
+            await expect(page.locator("#messages")).to_contain_text("What is the cat called?")
+            await expect(page.locator("#messages")).to_contain_text(partial.split()[0])
+            await page.goto(qr)
+            await expect(page.locator("svg").first).to_be_visible()
         finally:
             await browser.close()
