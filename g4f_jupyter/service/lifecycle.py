@@ -23,6 +23,4 @@ def start() -> int:
 async def stop() -> None:
     """Close pooled provider connections (on the running loop) and stop the model's worker."""
     await http.close_clients()
-    shutdown = getattr(local, "shutdown", None)  # TODO(local driver): call local.shutdown directly once it is in
-    if callable(shutdown):
-        await asyncio.to_thread(shutdown)
+    await asyncio.to_thread(local.shutdown)  # waits for a running answer to stop at its next token
