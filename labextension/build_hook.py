@@ -35,7 +35,8 @@ def _check_node() -> None:
     if missing:
         raise RuntimeError(
             f"Building the JupyterLab extension needs Node.js >= {NODE_MAJOR} and npm, and "
-            f"{' and '.join(missing)} is not on PATH. Install them (Debian/Ubuntu: apt-get install nodejs npm), "
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not on PATH. "
+            "Install them (Debian/Ubuntu: apt-get install nodejs npm), "
             "or install without the Lab panel: SKIP_JUPYTER_BUILDER=1 pip install -e ."
         )
     version = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
