@@ -29,10 +29,10 @@ function render({ model, el }) {
   sync();
   box.addEventListener("input", () => { model.set("value", box.value); model.save_changes(); });
   box.addEventListener("keydown", (event) => {
+    event.stopPropagation();  // typing belongs to the box, not to JupyterLab's shortcuts (Shift+Enter runs a cell)
     const modified = event.shiftKey || event.altKey || event.ctrlKey || event.metaKey;
     if (event.key !== "Enter" || modified || event.isComposing) return;
     event.preventDefault();  // Enter sends; Shift+Enter keeps its new line
-    event.stopPropagation();  // and JupyterLab's own shortcuts stay out of it
     model.set("value", box.value);
     model.save_changes();
     model.send({ event: "submit" });

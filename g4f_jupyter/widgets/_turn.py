@@ -35,6 +35,7 @@ class Turn(widgets.VBox):
         self.copy = CopyButton()
         super().__init__([self.header, self.thinking, self.reasoning_box, self.body, self.footer, self.copy])
         self.add_class("g4f-turn")
+        self.layout.flex = "0 0 auto"  # a turn keeps its height inside the scrolling transcript
         self.speaker = who
         self.text = text
         self.reasoning_text = ""

@@ -47,8 +47,10 @@ def _scroller(content: widgets.Widget) -> widgets.Box:
     """A box of bounded height that scrolls ``content`` and stays at its end as it grows.
 
     ``column-reverse`` anchors the scroll position to the bottom, so new turns stay in view
-    without any script; the input below the box never moves.
+    without any script; the input below the box never moves. The content keeps its full
+    height (no flex shrinking) so that the box scrolls instead of squeezing the turns.
     """
+    content.layout.flex = "0 0 auto"
     return widgets.Box(
         [content],
         layout=widgets.Layout(

@@ -103,7 +103,9 @@ async def test_chat_notebook_runs_in_jupyterlab_and_the_widget_answers_a_typed_q
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(**chromium_options)
         try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 1000})
+            context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+            await context.grant_permissions(["clipboard-read", "clipboard-write"])
+            page = await context.new_page()
             await page.goto(f"{url}/lab/tree/chat.ipynb?token={token}", timeout=90_000)
             await expect(page.locator(".jp-Notebook")).to_be_visible(timeout=90_000)
             await _start_kernel(page)
@@ -117,16 +119,40 @@ async def test_chat_notebook_runs_in_jupyterlab_and_the_widget_answers_a_typed_q
             turns = chat.locator(".g4f-turn")
             await expect(turns).to_have_count(4)  # the programmatic question + the stopped story
 
-            await chat.locator("textarea[placeholder^='Ask something']").fill("Name a fish that lives in the sea.")
-            await chat.locator("button", has_text="Send").click()
+            prompt = chat.locator("textarea[placeholder^='Ask something']")
+            await prompt.fill("Name a fish")
+            await prompt.press("Shift+Enter")  # a new line, nothing sent
+            await prompt.press_sequentially("that lives in the sea.")
+            assert await prompt.input_value() == "Name a fish\nthat lives in the sea."
+            await expect(turns).to_have_count(4)
+            await prompt.press("Enter")  # Enter sends
             await expect(turns).to_have_count(6, timeout=30_000)
-            await expect(turns.nth(4)).to_contain_text("Name a fish that lives in the sea.")
+            await expect(prompt).to_have_value("")
+            await expect(turns.nth(4)).to_contain_text("that lives in the sea.")
             answer = turns.nth(5)
             await expect(answer.locator(".g4f-info", has_text="usage:")).to_be_visible(timeout=120_000)
             rendered = answer.locator(".jp-RenderedMarkdown")
             await expect(rendered).to_be_visible()
             assert (await rendered.inner_text()).strip(), "the answer is rendered as Markdown"
             await expect(answer).to_contain_text("SmolLM2-135M-Instruct")
+            await expect(answer.locator(".g4f-thinking")).to_have_count(0)  # gone once the answer came
+
+            # the stopped story says so as information, not as an error
+            await expect(turns.nth(3).locator(".g4f-info", has_text="Stopped.")).to_be_visible()
+            await expect(turns.nth(3).locator(".g4f-error")).to_have_count(0)
+
+            # Copy puts the answer on the clipboard
+            await answer.locator("button.g4f-copy").click()
+            await expect(answer.locator("button.g4f-copy")).to_have_text("Copied")
+            copied = await page.evaluate("navigator.clipboard.readText()")
+            shown_words = (await rendered.inner_text()).split()
+            assert shown_words and shown_words[-1].strip("*_`.") in copied  # the answer's text, as Markdown
+
+            # the transcript scrolls inside a bounded box and the prompt stays in view
+            scroller = chat.locator(".g4f-turn").first.locator("xpath=../..")
+            height, scrolls = await scroller.evaluate("box => [box.clientHeight, box.scrollHeight > box.clientHeight]")
+            assert height <= 420 and scrolls, (height, scrolls)
+            await expect(prompt).to_be_in_viewport()
             news = page.locator(".jp-toast-button", has_text="No")
             if await news.count():
                 await news.first.click()
