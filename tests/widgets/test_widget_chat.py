@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from forms import multipart
 
 from g4f_jupyter.core.events import Content, Event, Media, Reasoning
 from g4f_jupyter.core.provider import Provider
@@ -248,3 +249,30 @@ async def test_model_picker_gets_a_live_providers_own_list(
     assert [v for _, v in chat.model_select.options] == ["listed"]  # the catalog's list at once
     await _until(lambda: [v for _, v in chat.model_select.options] == ["live-a", "live-b"], timeout=10)
     assert chat.model_select.value == "live-a"
+
+
+class EchoProvider(Provider):
+    """A catalog provider that answers with every text it was sent, so a test sees what went out."""
+
+    async def create_async_generator(self, model: str, messages: list, **kwargs: Any) -> AsyncIterator[Event]:
+        for message in messages:
+            content = message["content"]
+            parts = [content] if isinstance(content, str) else [p.get("text", "") for p in content]
+            yield Content("\n".join(str(p) for p in parts) + "\n")
+
+
+@pytest.mark.asyncio
+async def test_attached_bucket_grounds_the_question_through_the_server(
+    jp_fetch: Any, user_providers_dir: Path
+) -> None:
+    (user_providers_dir / "Echo.toml").write_text(
+        'name = "Echo"\ndriver = "test_widget_chat:EchoProvider"\nmodels = ["echo"]\n', "utf-8"
+    )
+    body, headers = multipart([("files", "notes.txt", b"The secret harbour is called Quillmere.\n")])
+    await jp_fetch("backend-api", "v2", "files", "harbour-notes", method="POST", body=body, headers=headers)
+    chat = ChatWidget(provider="Echo")
+    chat.attach_bucket("harbour-notes")
+    await asyncio.wait_for(chat.send("What is the harbour called?"), 30)
+    answer = chat.transcript.children[-1]
+    assert "Quillmere" in answer.text and "What is the harbour called?" in answer.text
+    assert "g4f-error" not in answer.footer.value
