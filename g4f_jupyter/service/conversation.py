@@ -14,8 +14,7 @@ from typing import Any
 
 from ..core.events import Error, Event, Log
 from ..core.runner import Candidate, ChatRequest, plan_chat, run_chat
-from ..store.paths import safe_name
-from .buckets import ground_messages
+from .buckets import ground_messages, validate_bucket_id
 
 __all__ = ["build_messages", "open_conversation"]
 
@@ -35,7 +34,7 @@ def build_messages(
     messages.extend(history or ())
     content: str | list[dict[str, Any]] = prompt
     if buckets:
-        content = [*({"bucket_id": safe_name(b, "bucket id")} for b in buckets), {"type": "text", "text": prompt}]
+        content = [*({"bucket_id": validate_bucket_id(b)} for b in buckets), {"type": "text", "text": prompt}]
     messages.append({"role": "user", "content": content})
     return messages
 

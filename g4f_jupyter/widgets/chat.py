@@ -20,6 +20,7 @@ import traitlets
 from ..api import astream
 from ..errors import G4FError
 from ..service.answer import AnswerState
+from ..service.buckets import validate_bucket_id
 from ..service.catalog import ProviderChoice, model_names, provider_choice, provider_choices, provider_models
 from ..service.conversation import build_messages
 from ._browser import PromptInput
@@ -182,8 +183,7 @@ class ChatWidget(widgets.VBox):
 
     def attach_bucket(self, bucket: Any) -> str:
         """Ground later questions in a bucket: its id, or a BucketUploadWidget."""
-        bucket_id = str(getattr(bucket, "bucket_id", bucket))
-        build_messages("", buckets=[bucket_id])  # the conversation service refuses an id that cannot name a bucket
+        bucket_id = validate_bucket_id(getattr(bucket, "bucket_id", bucket))
         self.bucket_id = bucket_id
         self.bucket_line.value = note_html(f"Questions are grounded in bucket {bucket_id}.")
         return bucket_id
