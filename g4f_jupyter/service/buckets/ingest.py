@@ -24,7 +24,7 @@ from .limits import ReadBudget
 from .locks import read_lock
 from .meter import LOAD_EVERY, Meter
 from .names import classify
-from .pending import Signature, open_source, settle, unread
+from .pending import Signature, open_source, settle, signature, unread
 from .progress import Done, FilesDeleted, MediaFound, ReadFailed, ReadItem, TextChunk
 from .steps import Begin, End, Failed, MediaSaved, Step, Text, source_steps
 
@@ -132,7 +132,7 @@ async def _read_round(
     try:
         for name in names:
             if classify(name) != "document":  # media are never sources: nothing to read
-                read[name] = (await asyncio.to_thread(open_source, bucket, name))[1]
+                read[name] = await asyncio.to_thread(signature, bucket.source(name))
                 continue
             async with contextlib.aclosing(_read_source(bucket, name, writer, meter, guard, read)) as items:
                 async for item in items:
@@ -180,11 +180,12 @@ async def _read(bucket: Bucket, delete_files: bool, allow_private: bool) -> Asyn
     meter = Meter()
     existing = 0
     if bucket.cache.is_file():
-        async for block in _in_thread(replay(bucket, frozenset(names))):
-            yield TextChunk(block)
-            meter.add(len(block.encode("utf-8")))
-            existing = meter.size
-            yield meter.load()
+        async with contextlib.aclosing(_in_thread(replay(bucket, frozenset(names)))) as blocks:
+            async for block in blocks:
+                yield TextChunk(block)
+                meter.add(len(block.encode("utf-8")))
+                yield meter.load()
+        existing = meter.size
     guard = ArchiveGuard(ReadBudget.for_bucket(existing))
     for _ in range(MAX_ROUNDS):
         if names:
