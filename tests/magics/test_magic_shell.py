@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,8 @@ from IPython.testing import globalipapp
 from IPython.utils.capture import CapturedIO, capture_output
 
 from g4f_jupyter import __version__
+from g4f_jupyter.core.events import Content, Event
+from g4f_jupyter.core.provider import Provider
 from g4f_jupyter.magics import G4FMagics
 from g4f_jupyter.magics.options import parse_options
 from g4f_jupyter.magics.render import Answer
@@ -263,3 +265,26 @@ def test_magic_usage_mistakes_are_ipython_usage_errors(ip: Any) -> None:
         result, captured = run(ip, cell)
         assert type(result.error_in_exec).__name__ == "UsageError"
         assert captured.stderr.startswith("UsageError: ") and len(captured.stderr.strip().splitlines()) == 1
+
+
+class EchoProvider(Provider):
+    """A catalog provider that answers with the last message it was sent."""
+
+    async def create_async_generator(self, model: str, messages: list, **kwargs: Any) -> AsyncIterator[Event]:
+        yield Content(f"echo: {messages[-1]['content']}")
+
+
+def test_magic_without_a_choice_follows_the_operators_default(
+    ip: Any, user_providers_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (user_providers_dir / "Echo.toml").write_text(
+        'name = "Echo"\ndriver = "test_magic_shell:EchoProvider"\nmodels = ["echo-1"]\n', "utf-8"
+    )
+    monkeypatch.setenv("G4F_JUPYTER_DEFAULT_PROVIDER", "Echo")  # what the server exports to its kernels
+    result, _ = run(ip, "%g4f --no-history hi there")
+    assert result.result == "echo: hi there"
+    result, _ = run(ip, "%g4f --no-history -p Local --max-tokens 4 hi")  # a choice wins
+    assert result.result.strip() and not result.result.startswith("echo:")
+    ip.run_line_magic("config", "G4FMagics.default_provider = 'Local'")  # so does this shell's preference
+    result, _ = run(ip, "%g4f --no-history --max-tokens 4 hi")
+    assert result.result.strip() and not result.result.startswith("echo:")
