@@ -10,8 +10,9 @@ tokens/s on two cores), so it is done once per chat: llama.cpp keeps the last pr
 and evaluates only what follows the longest common prefix, and each finished answer's state
 is kept in a RAM cache (``state_cache_mb``) so chats that interleave each resume their own
 prefix. Usage reports the reused part as ``prompt_tokens_details.cached_tokens``. The context
-is the model's full 8k (``n_ctx``), so a bucket of a few thousand tokens goes whole, early in
-the prompt, and stays part of that prefix.
+is the model's full 8k (``n_ctx``), room for a long chat; a bucket of up to 2,048 tokens
+(``context_tokens`` in Local.toml sizes that) goes whole, early in the prompt, and stays part
+of that prefix.
 
 Threads, measured by ``benchmarks/bench_local.py`` on two cores (prompt tokens/s read,
 tokens/s generated): idle, 1 thread 99 / 59 and 2 threads 172 / 87; with one core busy (a
