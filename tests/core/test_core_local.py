@@ -128,6 +128,22 @@ def test_fit_context_keeps_system_and_newest_turns() -> None:
     assert sum(len(llm.tokenize(m["content"].encode(), add_bos=False)) + 6 for m in fitted) + 32 <= 600
 
 
+def test_fit_context_trims_in_steps_so_the_prompt_start_holds_across_turns() -> None:
+    """Trimmed one message at a time, a chat of short turns would start differently (and be read again) every turn."""
+    llm = local.load_model()
+    messages = [{"role": "system", "content": "Be brief."}]
+    for turn in range(60):
+        messages += [{"role": "user", "content": f"Tell me fact {turn}."}, {"role": "assistant", "content": "A fact."}]
+    starts = []
+    for turn in range(8):
+        messages.append({"role": "user", "content": f"And fact {turn} again, please?"})
+        fitted = local._fit_context(llm, messages, 600)
+        assert sum(len(llm.tokenize(m["content"].encode(), add_bos=False)) + 6 for m in fitted) + 32 <= 600
+        starts.append(next(i for i, m in enumerate(messages) if m is fitted[1]))  # the first kept after the system
+        messages.append({"role": "assistant", "content": "Here it is once more."})
+    assert len(set(starts)) <= 3  # each turn adds ~20 tokens; the start moves once per 150, not every turn
+
+
 def test_fit_context_shortens_one_oversized_message_keeping_its_end() -> None:
     llm = local.load_model()
     huge = "lorem ipsum dolor sit amet " * 400 + "What is the answer?"

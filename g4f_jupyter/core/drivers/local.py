@@ -183,18 +183,24 @@ _PROMPT_OVERHEAD = 32  # a template's default system prompt plus the generation 
 def _fit_context(llm: Any, messages: list[dict[str, str]], budget: int) -> list[dict[str, str]]:
     """Drop the oldest non-system turns, then shorten the last message, until the prompt fits ``budget`` tokens.
 
-    A long notebook history must be trimmed, not answered with a context-window error.
+    A long notebook history must be trimmed, not answered with a context-window error. Turns
+    go a quarter of the budget at a time: the prompt then starts the same way for the next
+    turns, and its KV state is reused, instead of shifting (and being read again) every turn.
     """
     tokens = [llm.tokenize(m["content"].encode("utf-8"), add_bos=False) for m in messages]
     sizes = [len(t) + _TURN_OVERHEAD for t in tokens]
     kept = list(range(len(messages)))
     total = sum(sizes) + _PROMPT_OVERHEAD
-    while total > budget:
+    step = max(budget // 4, 1)
+    to_free = -(-(total - budget) // step) * step  # the excess rounded up to whole steps
+    freed = 0
+    while freed < to_free:
         droppable = [i for i in kept[:-1] if messages[i]["role"] != "system"]
         if not droppable:
             break
         kept.remove(droppable[0])
-        total -= sizes[droppable[0]]
+        freed += sizes[droppable[0]]
+    total -= freed
     fitted = [messages[i] for i in kept]
     if total > budget and fitted:  # one message alone is too long: keep its end, where the question usually is
         last = tokens[kept[-1]]
