@@ -24,7 +24,6 @@ function render({ model, el }) {
     if (box.value !== model.get("value")) box.value = model.get("value");  // never move the caret while typing
     box.placeholder = model.get("placeholder");
     box.rows = model.get("rows");
-    box.disabled = model.get("disabled");
   };
   sync();
   box.addEventListener("input", () => { model.set("value", box.value); model.save_changes(); });
@@ -83,7 +82,6 @@ class PromptInput(anywidget.AnyWidget):
     value = traitlets.Unicode("").tag(sync=True)
     placeholder = traitlets.Unicode("").tag(sync=True)
     rows = traitlets.Int(3).tag(sync=True)
-    disabled = traitlets.Bool(False).tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

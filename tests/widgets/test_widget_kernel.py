@@ -127,3 +127,20 @@ async def test_chat_called_last_in_a_cell_shows_one_widget(kernel: Any) -> None:
                 outputs.append(msg["content"]["data"])
         views.append(sum("application/vnd.jupyter.widget-view+json" in data for data in outputs))
     assert views == [1, 1, 1]  # the returned widget is not shown a second time
+
+
+@pytest.mark.asyncio
+async def test_enter_in_the_prompt_box_sends_from_the_browser(kernel: Any) -> None:
+    """What the prompt box sends on Enter (its value, then a submit message) asks the question."""
+    kc = kernel
+    setup = "from g4f_jupyter.widgets import ChatWidget\nw = ChatWidget(max_tokens=8)"
+    ids = await execute(kc, setup, i="w.input.comm.comm_id")
+    input_id = ids["i"].strip("'")
+    await send_comm(kc, input_id, {"method": "update", "state": {"value": "Say ok."}, "buffer_paths": []})
+    await send_comm(kc, input_id, {"method": "custom", "content": {"event": "submit"}})
+    deadline = time.monotonic() + 60
+    while (await execute(kc, "", sent="w.task is not None and w.task.done()"))["sent"] != "True":
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    state = await execute(kc, "", asked="w.messages[0]['content']", box="w.input.value", n="len(w.last_answer) > 0")
+    assert state == {"asked": "'Say ok.'", "box": "''", "n": "True"}
