@@ -38,10 +38,10 @@ import importlib.util
 import os
 import threading
 import time
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ...errors import G4FError, NotSupportedError
 from ..events import Content, Event, Finish, Usage
@@ -49,6 +49,8 @@ from ..provider import ChatMessage, Provider
 from ..runner import message_text
 
 __all__ = ["DEFAULTS", "LocalProvider", "load_model", "local_settings", "model_path", "run_on_worker", "shutdown"]
+
+T = TypeVar("T")
 
 # What ``[settings]`` may change; the values are the measured defaults.
 DEFAULTS: dict[str, Any] = {
@@ -148,7 +150,7 @@ def _worker() -> ThreadPoolExecutor:
         return _executor
 
 
-def run_on_worker(job: Any, *args: Any) -> Any:
+def run_on_worker(job: Callable[..., T], *args: Any) -> T:
     """Run ``job(*args)`` on the generation thread, after every queued request, and return its result."""
     return _worker().submit(job, *args).result()
 
