@@ -31,8 +31,8 @@ __all__ = ["G4FMagics"]
 _ERROR_PROMPT = "Explain the following Python error and how to fix it, briefly:\n\n"
 _INTERRUPTED = "KeyboardInterrupt: the answer was stopped; what arrived is kept above"
 _NOT_REINSERTED = (
-    "The code cell this cell inserted on an earlier run was kept (a kernel cannot replace another cell); "
-    "the new code is shown above."
+    "This cell already inserted a code cell on an earlier run, so the new code is shown above instead "
+    "(a kernel can add a cell below, not replace another one): copy it over, or ask from a new cell."
 )
 
 

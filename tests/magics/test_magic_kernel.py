@@ -105,7 +105,7 @@ def test_magic_kernel_code_cell_is_inserted_once_per_notebook_cell(kernel: tuple
     again, messages = execute(kc, code, cell_id="cell-a")  # the same cell run again
     assert again["content"]["status"] == "ok" and inserted(again) == []
     notes = [m["content"]["data"]["text/plain"] for m in messages if m["msg_type"] == "display_data"]
-    assert any("inserted on an earlier run was kept" in note for note in notes)
+    assert any("already inserted a code cell on an earlier run" in note for note in notes)
     other, _ = execute(kc, code, cell_id="cell-b")  # another cell inserts its own
     assert len(inserted(other)) == 1
 
