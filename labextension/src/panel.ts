@@ -106,7 +106,9 @@ export class ChatPanel extends Widget {
 
   private clear(): void {
     this.running?.abort();
+    this.idle();
     this.messages = [];
+    this.shared = '';
     this.conversationId = api.newId();
     this.added = Date.now();
     this.conversationTitle = '';
@@ -162,6 +164,7 @@ export class ChatPanel extends Widget {
 
   /** Stream the answer to the conversation so far into a new assistant turn. */
   private async answer(): Promise<void> {
+    const messages = this.messages; // "New" during the answer starts another list
     const turn = this.turn('assistant');
     const thinking = el('div', 'g4f-lab-thinking', 'thinking…');
     turn.node.insertBefore(thinking, turn.body);
@@ -178,7 +181,7 @@ export class ChatPanel extends Widget {
     };
     const request = {
       id: api.newId(),
-      messages: this.messages,
+      messages,
       ...(this.provider.value ? { provider: this.provider.value } : {}),
       ...(this.model.value ? { model: this.model.value } : {})
     };
@@ -210,15 +213,22 @@ export class ChatPanel extends Widget {
       thinking.remove();
       draw();
       if (text) {
-        this.messages.push({ role: 'assistant', content: text });
+        messages.push({ role: 'assistant', content: text });
       }
-      this.running = null;
-      this.sendButton.textContent = 'Send';
-      this.sendButton.classList.remove('g4f-lab-stop');
-      if (this.shared) {
+      if (this.running === controller) {
+        this.idle();
+      }
+      if (this.shared && messages === this.messages) {
         void this.share();
       }
     }
+  }
+
+  /** Back to Send once an answer ended (or was left by "New"). */
+  private idle(): void {
+    this.running = null;
+    this.sendButton.textContent = 'Send';
+    this.sendButton.classList.remove('g4f-lab-stop');
   }
 
   /** Copy and Insert buttons on a code block of an answer. */
