@@ -42,7 +42,11 @@ export class ChatPanel extends Widget {
     fresh.title = 'Start a new conversation';
     fresh.onclick = () => this.clear();
     this.shareButton.onclick = () => void this.share();
-    header.append(heading, this.provider, this.model, fresh, this.shareButton);
+    const page = el('a', 'g4f-lab-page', 'Web chat');
+    page.href = `${api.pageUrl('g4f')}/`;
+    page.target = '_blank';
+    page.title = 'The full chat page of this server, in a new tab';
+    header.append(heading, this.provider, this.model, fresh, this.shareButton, page);
 
     const footer = el('div', 'g4f-lab-footer');
     const attach = el('button', 'g4f-lab-button g4f-lab-attach', 'Attach');

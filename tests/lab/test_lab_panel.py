@@ -82,6 +82,18 @@ async def test_launcher_tile_palette_menu_and_sidebar_open_the_panel_with_the_ca
             await expect(model).to_have_count(1)
             await page.screenshot(path=str(artifacts_dir / "lab-launcher-and-panel.png"))
 
+            # the full web chat of the same server is one click away
+            assert await panel.locator("a.g4f-lab-page").get_attribute("href") == f"{url}/g4f/"
+
+            # a provider without its key: the answer is one line that names the variable to set
+            await provider.select_option("OpenAI")
+            prompt = panel.locator("textarea.g4f-lab-prompt")
+            await prompt.fill("Hello")
+            await prompt.press("Enter")
+            failure = panel.locator(".g4f-lab-assistant .g4f-lab-error")
+            await expect(failure).to_contain_text("OPENAI_API_KEY", timeout=30_000)
+            await expect(panel.locator("button.g4f-lab-send")).to_have_text("Send")
+
             # the command palette and the View menu name the same command
             await page.keyboard.press("Control+Shift+c")
             palette = page.locator(".lm-CommandPalette")
