@@ -142,7 +142,7 @@ class BucketMediaHandler(G4FFileHandler):
 
 
 class MediaHandler(G4FFileHandler):
-    """``media/<name>``: a generated media file."""
+    """``media/<name>`` (also ``images/``, ``thumbnail/``): a generated media file."""
 
     @web.authenticated
     @authorized
@@ -177,6 +177,6 @@ ROUTES: list[tuple[str, type]] = [
     (rf"{_FILES}/([^/]+)", BucketHandler),
     (rf"{_FILES}/([^/]+)/stream", BucketStreamHandler),
     (r"files/([^/]+)/(?:media|thumbnail)/([^/]+)", BucketMediaHandler),
-    (r"media/([^/]+)", MediaHandler),
+    (r"(?:media|images|thumbnail)/([^/]+)", MediaHandler),  # era A also says images/, the current client thumbnail/
     (r"search/([^/]+)", SearchHandler),
 ]

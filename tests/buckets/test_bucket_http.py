@@ -182,6 +182,8 @@ async def test_generated_media_are_served_with_ranges_and_found_by_search(fetch)
     assert head.headers["Content-Type"] == "audio/mpeg"
     part = await fetch("media/1700000000_sunset+beach.mp3", headers={"Range": "bytes=100-199"})
     assert part.code == 206 and part.body == audio[100:200]
+    for alias in ("images", "thumbnail"):  # the names other clients use for the same folder
+        assert (await fetch(f"{alias}/1700000000_sunset+beach.mp3")).body == audio
     found = await fetch("search/sunset+audio")
     assert found.code == 302 and found.headers["Location"].endswith("/media/1700000000_sunset%2Bbeach.mp3")
     missing = await fetch("media/none.png")
