@@ -66,7 +66,7 @@ export class ChatPanel extends Widget {
       }
     };
     this.sendButton.onclick = () => (this.running ? this.running.abort() : void this.send());
-    footer.append(attach, picker, this.prompt, this.sendButton);
+    footer.append(this.prompt, attach, picker, this.sendButton);
 
     this.node.append(header, this.shareInfo, this.transcript, this.attachments, footer);
     this.shareInfo.hidden = true;
