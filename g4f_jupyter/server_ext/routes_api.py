@@ -12,13 +12,13 @@ import dataclasses
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
-from tornado import web
+from tornado import httputil, web
 
 from ..service import catalog, cookies, create, media, memory, records, shares, synthesize, version
 from ..service.conversation import open_conversation
 from ..service.request import build_request, header
 from ..service.settings import OperatorSettings
-from ..service.validation import parse_json, validate_query
+from ..service.validation import parse_json, query_values, validate_query
 from .base import G4FAPIHandler
 
 __all__ = ["ROUTES"]
@@ -121,10 +121,19 @@ class MemoryHandler(_Handler):
 class CreateHandler(_Handler):
     """One-shot text: parameters from the query string, a form body or a JSON object body."""
 
-    async def _answer(self) -> None:
-        params: dict[str, Any] = {name: self.get_argument(name) for name in self.request.arguments}
-        if self.request.method == "POST" and "json" in self.request.headers.get("Content-Type", ""):
+    def _params(self) -> dict[str, Any]:
+        """The query string, overlaid with a form body or a JSON object body (bodies are spooled, so parsed here)."""
+        arguments = {name: list(values) for name, values in self.request.query_arguments.items()}
+        kind = self.request.headers.get("Content-Type", "")
+        if self.request.method == "POST" and kind.startswith("application/x-www-form-urlencoded"):
+            httputil.parse_body_arguments(kind, self.body_bytes(), arguments, {})
+        params: dict[str, Any] = query_values(arguments)
+        if self.request.method == "POST" and "json" in kind:
             params = create.merge_json_body(params, self.json_body())
+        return params
+
+    async def _answer(self) -> None:
+        params = self._params()
         text = await create.create_text(params, self.request.headers, self.operator_settings())
         self.finish(text, set_content_type=_TEXT)
 

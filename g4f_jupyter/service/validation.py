@@ -18,7 +18,9 @@ from pydantic import AfterValidator, BaseModel, JsonValue, ValidationError
 
 from ..errors import BadRequestError
 
-__all__ = ["JSON_DEPTH_LIMIT", "SafeJson", "Text", "json_object", "parse_json", "validate", "validate_query"]
+__all__ = [
+    "JSON_DEPTH_LIMIT", "SafeJson", "Text", "json_object", "parse_json", "query_values", "validate", "validate_query",
+]
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -114,8 +116,8 @@ def validate(model: type[Model], data: Any) -> Model:
         raise BadRequestError(describe(exc)) from None
 
 
-def validate_query(model: type[Model], arguments: Mapping[str, list[bytes]]) -> Model:
-    """A query string (Tornado's ``query_arguments``: the last value of each name) checked against ``model``.
+def query_values(arguments: Mapping[str, list[bytes]]) -> dict[str, str]:
+    """Tornado's parsed arguments (a query string or a form body) as text: the last value of each name.
 
     Values are decoded strictly: bytes that are not UTF-8 are a 400, not a replacement character.
     """
@@ -125,4 +127,9 @@ def validate_query(model: type[Model], arguments: Mapping[str, list[bytes]]) -> 
             values[name] = raw[-1].decode("utf-8") if raw else ""
         except UnicodeDecodeError:
             raise BadRequestError(f"{name}: not valid UTF-8") from None
-    return validate(model, values)
+    return values
+
+
+def validate_query(model: type[Model], arguments: Mapping[str, list[bytes]]) -> Model:
+    """A query string (Tornado's ``query_arguments``) checked against ``model``."""
+    return validate(model, query_values(arguments))

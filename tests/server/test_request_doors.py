@@ -173,6 +173,16 @@ async def test_create_takes_a_json_body_with_typed_values(peer: str, raw_fetch: 
     assert Peer.bodies[0]["stop"] == ["a", "b"] and Peer.bodies[0]["temperature"] == 0.25
 
 
+@pytest.mark.asyncio
+async def test_create_takes_a_form_body(peer: str, raw_fetch: Any, error_message: Any) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = urlencode({"prompt": "hi", "provider": peer, "max_tokens": "3"})
+    response = await raw_fetch(CREATE, "POST", body=body, headers=form)
+    assert (response.code, response.body) == (200, b"peer ok") and Peer.bodies[0]["max_tokens"] == 3
+    response = await raw_fetch(CREATE, "POST", body=b"prompt=%FF", headers=form)
+    assert response.code == 400 and error_message(response).startswith("prompt")
+
+
 # --- ask(): the Python door ----------------------------------------------------------------
 
 
