@@ -25,6 +25,10 @@ NOTEBOOK = {
 }
 
 
+# Served below a base URL that needs escaping, as a hub would: every link must be built from it.
+BASE_URL = "/a%40b/"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -33,7 +37,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """JupyterLab on a free port, serving a folder with notes.ipynb; (url, token)."""
+    """JupyterLab on a free port under BASE_URL, serving a folder with notes.ipynb; (url with base, token)."""
     root = tmp_path / "nb"
     root.mkdir()
     (root / "notes.ipynb").write_text(json.dumps(NOTEBOOK))
@@ -50,13 +54,13 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
     }
     command = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
-        f"--ServerApp.token={token}", f"--notebook-dir={root}",
+        f"--ServerApp.token={token}", f"--notebook-dir={root}", f"--ServerApp.base_url={BASE_URL}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None",
     ]
     log_path = tmp_path / "lab.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}{BASE_URL.rstrip('/')}"
         try:
             deadline = time.monotonic() + 60
             while True:
