@@ -49,4 +49,11 @@ def build(target_name: str, version: str, **kwargs: str) -> None:
     if _is_current():
         return
     _check_node()
-    npm_builder(target_name, version, path=str(HERE), build_cmd="build:prod", npm="npm", force=True)
+    try:
+        npm_builder(target_name, version, path=str(HERE), build_cmd="build:prod", npm="npm", force=True)
+    except subprocess.CalledProcessError as failed:
+        raise RuntimeError(
+            f"Building the JupyterLab extension failed: `{' '.join(map(str, failed.cmd))}` exited with "
+            f"{failed.returncode} (npm's messages are above; `npm install` needs the npm registry). "
+            "To install without the Lab panel: SKIP_JUPYTER_BUILDER=1 pip install -e ."
+        ) from None
