@@ -26,8 +26,9 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(bytes < 1e5 ? 2 : 1)} MB`;
+/** A size as people read it: kB below a tenth of a megabyte, else MB. */
+function size(bytes: number): string {
+  return bytes < 1e5 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 export class ChatPanel extends Widget {
@@ -59,6 +60,7 @@ export class ChatPanel extends Widget {
     picker.onchange = () => void this.attach(Array.from(picker.files ?? [])).finally(() => (picker.value = ''));
     this.prompt.placeholder = 'Ask something… (Enter sends, Shift+Enter for a new line)';
     this.prompt.rows = 3;
+    this.prompt.setAttribute('aria-label', 'Question');
     this.prompt.onkeydown = event => {
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
@@ -134,11 +136,11 @@ export class ChatPanel extends Widget {
     try {
       await api.upload(bucketId, files);
       const total = files.reduce((sum, file) => sum + file.size, 0);
-      const size = await api.extract(bucketId, bytes => {
+      const read = await api.extract(bucketId, bytes => {
         const share = total ? ` (${Math.min(99, Math.round((100 * bytes) / total))}%)` : '';
-        chip.textContent = `Reading ${names.join(', ')}… ${megabytes(bytes)}${share}`;
+        chip.textContent = `Reading ${names.join(', ')}… ${size(bytes)}${share}`;
       });
-      chip.textContent = `Attached: ${names.join(', ')} (${megabytes(size)} of text)`;
+      chip.textContent = `Attached: ${names.join(', ')} (${size(read)} of text)`;
       this.attached.push({ bucketId, names });
     } catch (error) {
       chip.textContent = `${names.join(', ')}: ${(error as Error).message}`;
