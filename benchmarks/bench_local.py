@@ -252,6 +252,12 @@ def overhead_section(runs: int, max_tokens: int, seed: int) -> None:
     print(
         f"paired (each run against its neighbour): tokens/s ratio {pair_ratio:.3f}x, first token {pair_delta:+.1f} ms"
     )
+    best_raw = max(r.tokens_per_second for r in raws)
+    best_ours = max(r.tokens_per_second for r in ours)
+    print(
+        f"best run each (the least disturbed on a shared machine): tokens/s raw {best_raw:.1f}, ours {best_ours:.1f}, "
+        f"ratio {best_ours / best_raw:.3f}x"
+    )
     added = statistics.median(r.added for r in ours) * 1000
     print(f"first-token time outside llama.cpp in our runs (same-run measure, machine noise removed): {added:.1f} ms")
 
