@@ -12,8 +12,8 @@ import pytest
 from g4f_jupyter.core.events import Auth, Content, Error, Event, Finish, Log, Parameters, ProviderInfo, Reasoning, Usage
 from g4f_jupyter.core.provider import ChatMessage, Provider
 from g4f_jupyter.core.registry import get_registry
-from g4f_jupyter.core.runner import ChatRequest, plan_chat, run_chat
-from g4f_jupyter.errors import MissingAuthError, ModelNotFoundError, ProviderHTTPError, ProviderNotFoundError
+from g4f_jupyter.core.runner import ChatRequest, plan_chat, raise_for_event, run_chat
+from g4f_jupyter.errors import G4FError, MissingAuthError, ModelNotFoundError, ProviderHTTPError, ProviderNotFoundError
 
 MESSAGES = [{"role": "user", "content": "hello there"}]
 
@@ -26,7 +26,9 @@ class Scripted(Provider):
     def parameters(self) -> dict[str, Any] | None:
         return self.spec.settings.get("parameters")
 
-    async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncIterator[Event]:
+    async def create_async_generator(
+        self, model: str, messages: list[ChatMessage], **kwargs: Any
+    ) -> AsyncIterator[Event]:
         Scripted.calls.append((self.name, model, kwargs))
         settings = self.spec.settings
         for item in settings.get("script", ()):
@@ -97,7 +99,8 @@ def test_provider_colon_model_and_bare_model(user_providers_dir: Path) -> None:
         ("Beta", "shared"),
     ]
     # a model id containing a colon that is not a provider name stays a model id
-    assert [(c.provider.name, c.model) for c in plan_chat(ChatRequest(MESSAGES, model="b:tagged"))] == [("Beta", "b:tagged")]
+    tagged = plan_chat(ChatRequest(MESSAGES, model="b:tagged"))
+    assert [(c.provider.name, c.model) for c in tagged] == [("Beta", "b:tagged")]
     [c] = plan_chat(ChatRequest(MESSAGES, provider="alpha"))
     assert (c.provider.name, c.model) == ("Alpha", "shared")  # the provider's default (first listed) model
     [c] = plan_chat(ChatRequest(MESSAGES), registry)
@@ -127,8 +130,27 @@ def test_bad_input_raises_before_streaming(user_providers_dir: Path, monkeypatch
         plan_chat(ChatRequest(MESSAGES, provider="Keyed"))
     assert "KEYED_TEST_KEY" in str(auth.value)
     assert plan_chat(ChatRequest(MESSAGES, provider="Keyed", api_key="sk-x"))[0].provider.name == "Keyed"
+    with pytest.raises(MissingAuthError):  # keys per provider: only the chosen provider's entry counts
+        plan_chat(ChatRequest(MESSAGES, provider="Keyed", api_key={"Other": "sk-x"}))
+    assert plan_chat(ChatRequest(MESSAGES, provider="Keyed", api_key={"keyed": "sk-x"}))[0].provider.name == "Keyed"
     monkeypatch.setenv("KEYED_TEST_KEY", "from-env")
     assert get_registry().get("Keyed").api_key() == "from-env"
+
+
+def test_a_failed_stream_raises_with_the_status_it_would_have_had() -> None:
+    cases = [
+        (Auth(message="no key"), 401),
+        (Error(error="ModelNotFoundError", message="m"), 404),
+        (Error(error="BadRequestError", message="m"), 400),
+        (Error(error="ProviderUnreachableError", message="m"), 502),
+        (Error(error="ProviderHTTPError", message="m"), 502),
+        (Error(error="RuntimeError", message="m"), 502),
+    ]
+    for event, status in cases:
+        with pytest.raises(G4FError) as failure:
+            raise_for_event(event)
+        assert failure.value.status == status, event
+    raise_for_event(Content("fine"))  # any other event raises nothing
 
 
 @pytest.mark.asyncio
@@ -216,7 +238,9 @@ async def test_error_event_from_provider_ends_stream(user_providers_dir: Path) -
 
 
 class ErrorYielder(Provider):
-    async def create_async_generator(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> AsyncIterator[Event]:
+    async def create_async_generator(
+        self, model: str, messages: list[ChatMessage], **kwargs: Any
+    ) -> AsyncIterator[Event]:
         yield Log("before")
         yield Content("a")
         yield Error(error="Quota", message="Quota: used up")
@@ -232,7 +256,8 @@ class SyncRaiser(Provider):
 
 @pytest.mark.asyncio
 async def test_exception_raised_before_the_generator_is_an_event(user_providers_dir: Path) -> None:
-    (user_providers_dir / "S.toml").write_text(f'name = "S"\ndriver = "{__name__}:SyncRaiser"\nmodels = ["m"]\n', "utf-8")
+    toml = f'name = "S"\ndriver = "{__name__}:SyncRaiser"\nmodels = ["m"]\n'
+    (user_providers_dir / "S.toml").write_text(toml, "utf-8")
     events = await _collect(ChatRequest(MESSAGES, provider="S"))
     assert _kinds(events) == ["provider", "auth", "log"]
 

@@ -37,7 +37,8 @@ async def test_usage_appends_with_user_header(raw_fetch, g4f_data_dir) -> None:
 @pytest.mark.asyncio
 async def test_log_appends_origin_and_rejects_non_objects(error_message, raw_fetch, g4f_data_dir, jp_http_port) -> None:
     origin = f"http://127.0.0.1:{jp_http_port}"
-    response = await raw_fetch(f"{V2}/log", "POST", body={"type": "error", "message": "boom"}, headers={"Origin": origin})
+    report = {"type": "error", "message": "boom"}
+    response = await raw_fetch(f"{V2}/log", "POST", body=report, headers={"Origin": origin})
     assert response.code == 200 and json.loads(response.body) == {}
     response = await raw_fetch(f"{V2}/log", "POST", body={"type": "message", "message": "hi"})
     assert day_lines(g4f_data_dir / "logging") == [
@@ -58,7 +59,8 @@ async def test_second_process_appends_concurrently(raw_fetch, g4f_data_dir) -> N
     sent = 0
     while sent < per_side:
         batch = [
-            raw_fetch(f"{V2}/usage", "POST", body={"source": "server", "i": sent + j, "pad": "s" * 2000}) for j in range(10)
+            raw_fetch(f"{V2}/usage", "POST", body={"source": "server", "i": sent + j, "pad": "s" * 2000})
+            for j in range(10)
         ]
         assert all(r.code == 200 for r in await asyncio.gather(*batch))
         sent += 10
