@@ -103,3 +103,68 @@ BOMBS = {
     "bomb.odt": odt_bomb,
     "bomb.epub": epub_bomb,
 }
+
+
+# Bombs tuned to pass the ratio check: a large part of prose (about 4x compression) in a
+# file within the upload limit. The guard lets them through; the parsers must stream them.
+TUNED_BYTES = 24 * MiB
+
+
+def _prose_block(size: int = MiB) -> bytes:
+    """About ``size`` bytes of random words (repeated blocks lie beyond deflate's 32 KiB window)."""
+    import random
+
+    chooser = random.Random(42)
+    syllables = ["ka", "lo", "mir", "sen", "ta", "vo", "rin", "el", "dus", "pa", "qua", "ni", "ost", "ber"]
+    words = ["".join(chooser.choices(syllables, k=chooser.randint(1, 4))) for _ in range(3000)]
+    text = " ".join(chooser.choices(words, k=size // 6))
+    return text.encode()[:size]
+
+
+def _tuned(document: bytes, part: str, head: bytes, wrap: tuple[bytes, bytes], tail: bytes) -> bytes:
+    words = _prose_block().split(b" ")
+    unit = b"".join(wrap[0] + b" ".join(words[i : i + 40]) + wrap[1] for i in range(0, len(words), 40))
+    return swap_part(document, part, head, unit, tail, TUNED_BYTES)
+
+
+def tuned_zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        _streamed(archive, "big.txt", b"", _prose_block(), b"", TUNED_BYTES)
+    return out.getvalue()
+
+
+def tuned_docx() -> bytes:
+    with zipfile.ZipFile(io.BytesIO(make_docx("x"))) as doc:
+        head = doc.read("word/document.xml").split(b"<w:body>", 1)[0] + b"<w:body>"
+    wrap = (b"<w:p><w:r><w:t>", b"</w:t></w:r></w:p>")
+    return _tuned(make_docx("x"), "word/document.xml", head, wrap, b"</w:body></w:document>")
+
+
+def tuned_odt() -> bytes:
+    document = make_odt("x")
+    with zipfile.ZipFile(io.BytesIO(document)) as source:
+        head = source.read("content.xml").split(b"<office:text>", 1)[0] + b"<office:text>"
+    tail = b"</office:text></office:body></office:document-content>"
+    return _tuned(document, "content.xml", head, (b"<text:p>", b"</text:p>"), tail)
+
+
+def tuned_epub() -> bytes:
+    return _tuned(make_epub("x"), "OEBPS/c1.xhtml", b"<html><body>", (b"<p>", b"</p>"), b"</body></html>")
+
+
+def tuned_xlsx() -> bytes:
+    book = make_xlsx([["a", "b"]])
+    with zipfile.ZipFile(io.BytesIO(book)) as source:
+        head = source.read("xl/worksheets/sheet1.xml").split(b"<sheetData>", 1)[0] + b"<sheetData>"
+    wrap = (b'<row><c t="inlineStr"><is><t>', b"</t></is></c></row>")
+    return _tuned(book, "xl/worksheets/sheet1.xml", head, wrap, b"</sheetData></worksheet>")
+
+
+TUNED = {
+    "tuned.zip": tuned_zip,
+    "tuned.docx": tuned_docx,
+    "tuned.odt": tuned_odt,
+    "tuned.epub": tuned_epub,
+    "tuned.xlsx": tuned_xlsx,
+}

@@ -17,10 +17,10 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Literal
+from typing import IO, Literal
 
 from .limits import ArchiveLimits, ReadBudget
-from .names import classify, extension
+from .names import STREAMED_EXTENSIONS, classify, extension
 
 __all__ = ["ArchiveGuard", "Member", "UnsafeArchive"]
 
@@ -31,12 +31,17 @@ class UnsafeArchive(ValueError):
 
 @dataclass(frozen=True)
 class Member:
-    """A document, a media file, or a refused member (``data`` empty, ``reason`` set)."""
+    """A document, a media file, or a refused member (``reason`` set).
+
+    A text or HTML document comes as ``stream``, inflated as it is read (open until the walk
+    moves on); other members as ``data``, within the per-member limit.
+    """
 
     kind: Literal["document", "media", "error"]
     name: str  # display name: "<archive>/<member path>"
     data: bytes = b""
     reason: str = ""
+    stream: IO[bytes] | None = None
 
 
 def _hostile(name: str) -> bool:
@@ -72,7 +77,7 @@ class ArchiveGuard:
         self.budget.check(total, name)
         return infos
 
-    def open(self, name: str, source: BinaryIO) -> zipfile.ZipFile:
+    def open(self, name: str, source: IO[bytes]) -> zipfile.ZipFile:
         """The container ``name``, opened and checked; :class:`UnsafeArchive` if refused."""
         try:
             archive = zipfile.ZipFile(source)
@@ -85,12 +90,12 @@ class ArchiveGuard:
             raise
         return archive
 
-    def check_container(self, name: str, source: BinaryIO) -> None:
+    def check_container(self, name: str, source: IO[bytes]) -> None:
         """Check a document that is a zip inside, before its own parser opens it."""
         self.open(name, source).close()
         source.seek(0)
 
-    def walk(self, name: str, source: BinaryIO, _depth: int = 0) -> Iterator[Member]:
+    def walk(self, name: str, source: IO[bytes], _depth: int = 0) -> Iterator[Member]:
         """Supported members of the archive ``name`` (nested archives walked too).
 
         Raises :class:`UnsafeArchive` for an archive refused as a whole, and
@@ -108,6 +113,10 @@ class ArchiveGuard:
                     continue
                 kind = classify(info.filename.rsplit("/", 1)[-1])
                 if kind is None:
+                    continue
+                if kind == "document" and extension(info.filename) in STREAMED_EXTENSIONS:
+                    with archive.open(info) as stream:
+                        yield Member("document", display, stream=stream)
                     continue
                 try:
                     with archive.open(info) as fh:

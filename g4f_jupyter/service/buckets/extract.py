@@ -1,43 +1,54 @@
 """Per-format text extraction: each extractor yields text pieces (a page, a sheet, a block).
 
 Yielding pieces rather than one string lets the reader stream the first page of a long
-PDF before the last one is parsed, and report progress as it goes. Extractors are plain
+PDF before the last one is parsed, and report progress as it goes. XML and HTML are
+streamed through :mod:`.markup` (never a whole tree in memory). Extractors are plain
 blocking code; :mod:`.ingest` runs them in a worker thread. A document that is a zip
 inside (docx, xlsx, odt, epub) is checked by the archive guard before its parser opens it.
 """
 
 from __future__ import annotations
 
+import codecs
 import posixpath
 import zipfile
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from .archive import ArchiveGuard
+from .markup import HtmlText, OdfText, WordText, stream_text
 from .names import PLAIN_EXTENSIONS, ZIP_CONTAINERS, extension
 
 __all__ = ["extract"]
 
-Source = BinaryIO
+Source = IO[bytes]
 Extractor = Callable[[Source], Iterator[str]]
-BLOCK = 1024 * 1024  # characters per piece of a plain-text file
+BLOCK = 1024 * 1024  # bytes per piece of a plain-text file
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 when it is (the fast, common case), else whatever charset-normalizer finds."""
+def _encoding(sample: bytes) -> str:
+    """UTF-8 when the sample is (the fast, common case), else whatever charset-normalizer finds."""
     try:
-        return data.decode("utf-8-sig")
+        codecs.getincrementaldecoder("utf-8-sig")().decode(sample)  # a character cut at the end is fine
+        return "utf-8-sig"
     except UnicodeDecodeError:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(data).best()
-        return str(best) if best is not None else data.decode("latin-1")
+        best = from_bytes(sample).best()
+        return best.encoding if best is not None else "latin-1"
 
 
-def _plain(source: Source) -> Iterator[str]:
-    text = decode_text(source.read())
-    for start in range(0, len(text), BLOCK):
-        yield text[start : start + BLOCK]
+def _plain(source: IO[bytes]) -> Iterator[str]:
+    """Decoded a block at a time, so a large text never sits whole in memory (the first block decides
+    the encoding; later undecodable bytes become U+FFFD)."""
+    block = source.read(BLOCK)
+    decoder = codecs.getincrementaldecoder(_encoding(block))("replace")
+    while block:
+        if text := decoder.decode(block):
+            yield text
+        block = source.read(BLOCK)
+    if text := decoder.decode(b"", final=True):
+        yield text
 
 
 def _pdf(source: Source) -> Iterator[str]:
@@ -50,41 +61,12 @@ def _pdf(source: Source) -> Iterator[str]:
 
 
 def _docx(source: Source) -> Iterator[str]:
-    import docx
-
-    document = docx.Document(source)
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append("\t".join(cell.text for cell in row.cells))
-    yield "\n".join(lines) + "\n"
-
-
-_BLOCKS = (
-    "p", "div", "li", "tr", "br", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "section", "article", "table"
-)
-_HIDDEN = ("script", "style", "noscript", "template", "head")
-
-
-def _html_text(markup: bytes) -> str:
-    """Visible text, one line per block element (inline tags do not break lines).
-
-    lxml directly rather than BeautifulSoup: the same parser without a Python tree on
-    top, several times faster on large pages.
-    """
-    import lxml.html
-
-    root = lxml.html.document_fromstring(markup)
-    for element in list(root.iter(*_HIDDEN)):
-        element.drop_tree()
-    for element in root.iter(*_BLOCKS):
-        element.tail = "\n" + (element.tail or "")
-    lines = (" ".join(line.split()) for line in root.text_content().splitlines())
-    return "\n".join(line for line in lines if line) + "\n"
+    with zipfile.ZipFile(source) as document, document.open("word/document.xml") as part:
+        yield from stream_text(part, WordText())
 
 
 def _html(source: Source) -> Iterator[str]:
-    yield _html_text(source.read())
+    yield from stream_text(source, HtmlText(), html=True)
 
 
 def _xlsx(source: Source) -> Iterator[str]:
@@ -93,27 +75,25 @@ def _xlsx(source: Source) -> Iterator[str]:
     book = load_workbook(source, read_only=True, data_only=True)
     try:
         for sheet in book.worksheets:
-            rows = ("\t".join("" if v is None else str(v) for v in row) for row in sheet.iter_rows(values_only=True))
-            yield f"# {sheet.title}\n" + "\n".join(r for r in rows if r.strip()) + "\n"
+            sheet.reset_dimensions()  # read every row there is, not the range a writer declared
+            lines, size = [f"# {sheet.title}"], 0
+            for row in sheet.iter_rows(values_only=True):
+                line = "\t".join("" if v is None else str(v) for v in row)
+                if line.strip():
+                    lines.append(line)
+                    size += len(line)
+                if size >= BLOCK:  # a large sheet goes out in pieces, never whole
+                    yield "\n".join(lines) + "\n"
+                    lines, size = [], 0
+            if lines:
+                yield "\n".join(lines) + "\n"
     finally:
         book.close()
 
 
-def _walk(node: Any) -> Iterator[Any]:
-    for child in node.childNodes:
-        yield child
-        yield from _walk(child)
-
-
 def _odt(source: Source) -> Iterator[str]:
-    from odf import teletype
-    from odf.namespaces import TEXTNS
-    from odf.opendocument import load
-
-    blocks = {(TEXTNS, "p"), (TEXTNS, "h")}
-    document = load(source)
-    nodes = [n for n in _walk(document.text) if getattr(n, "qname", None) in blocks]
-    yield "\n".join(teletype.extractText(n) for n in nodes) + "\n"
+    with zipfile.ZipFile(source) as document, document.open("content.xml") as part:
+        yield from stream_text(part, OdfText())
 
 
 def _epub(source: Source) -> Iterator[str]:
@@ -132,7 +112,8 @@ def _epub(source: Source) -> Iterator[str]:
         for ref in find(package, "itemref"):
             href = items.get(ref.get("idref", ""))
             if href:
-                yield _html_text(book.read(posixpath.normpath(posixpath.join(base, href))))
+                with book.open(posixpath.normpath(posixpath.join(base, href))) as chapter:
+                    yield from stream_text(chapter, HtmlText(), html=True)
 
 
 EXTRACTORS: dict[str, Extractor] = {

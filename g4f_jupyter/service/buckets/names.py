@@ -12,6 +12,7 @@ __all__ = [
     "AUDIO_EXTENSIONS",
     "DOCUMENT_EXTENSIONS",
     "PLAIN_EXTENSIONS",
+    "STREAMED_EXTENSIONS",
     "ZIP_CONTAINERS",
     "classify",
     "clean_filename",
@@ -23,6 +24,8 @@ PLAIN_EXTENSIONS = frozenset(
     {"txt", "xml", "json", "js", "har", "sh", "py", "php", "css", "yaml", "sql", "log", "csv", "twig", "md", "arc"}
 )
 DOCUMENT_EXTENSIONS = frozenset({"pdf", "docx", "odt", "epub", "xlsx", "html", "htm", "zip"}) | PLAIN_EXTENSIONS
+# Formats read front to back (no seeking): an archive member of these is never inflated whole.
+STREAMED_EXTENSIONS = PLAIN_EXTENSIONS | {"html", "htm"}
 # Formats that are zip files inside: each is checked by the archive guard before its parser opens it.
 ZIP_CONTAINERS = frozenset({"zip", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub"})
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from ...errors import BadRequestError
 from ...store.atomic import atomic_write_bytes
@@ -60,7 +60,7 @@ def _failure(name: str, reason: str) -> Iterator[Step]:
     yield End(name)
 
 
-def _document(name: str, source: BinaryIO, guard: ArchiveGuard) -> Iterator[Step]:
+def _document(name: str, source: IO[bytes], guard: ArchiveGuard) -> Iterator[Step]:
     yield Begin(name)
     try:
         for piece in extract(name, source, guard):
@@ -98,7 +98,7 @@ def _archive(bucket: Bucket, name: str, source: BinaryIO, guard: ArchiveGuard) -
             elif member.kind == "media":
                 yield from _save_media(bucket, member.name, member.data, guard)
             else:
-                yield from _document(member.name, io.BytesIO(member.data), guard)
+                yield from _document(member.name, member.stream or io.BytesIO(member.data), guard)
     except UnsafeArchive as exc:
         yield from _failure(name, f"archive refused: {exc}")
     except BudgetExhausted as exc:
