@@ -40,8 +40,9 @@ def check_upload_limits(files: list[FilePart], limits: UploadLimits) -> None:
 class ArchiveLimits:
     """What one zip-based container (zip, docx, xlsx, odt, epub …) may hold.
 
-    A member is inflated whole in memory, so ``max_member_bytes`` bounds the memory one
-    member can take; ``max_ratio`` refuses what no real document compresses to.
+    Text members are inflated as they are read; others (media, nested archives, PDFs,
+    documents inside a zip) whole, so ``max_member_bytes`` bounds the memory one member
+    can take. ``max_ratio`` refuses what no real document compresses to.
     """
 
     max_entries: int = 2000
