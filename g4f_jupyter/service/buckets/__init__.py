@@ -4,9 +4,9 @@ One framework-free service shared by the HTTP routes, the notebook widget and th
 runner; doors import from here only. On disk: :mod:`.layout` (paths), :mod:`.pending`
 (``files.txt``), :mod:`.jobs` (download jobs and recorded sources), :mod:`.sections`
 and :mod:`.cache` (``plain.cache``), :mod:`.locks`. Reading: :mod:`.ingest` orchestrates
-:mod:`.steps` (one source), :mod:`.extract` (formats, XML and HTML streamed by :mod:`.markup`) and
-:mod:`.archive` (the guard),
-within :mod:`.limits`; :mod:`.retrieval` ranks chunks for :mod:`.grounding`.
+:mod:`.steps` (one source), :mod:`.extract` (formats; XML and HTML streamed by
+:mod:`.markup`) and :mod:`.archive` (the guard), within :mod:`.limits`;
+:mod:`.retrieval` ranks chunks for :mod:`.grounding`.
 """
 
 from ..settings import UploadLimits
