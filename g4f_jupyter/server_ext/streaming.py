@@ -8,12 +8,13 @@ up while the loop was busy leave in one write and one flush instead of one sysca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, Coroutine
 from typing import Any, Literal
 
 from tornado.iostream import StreamClosedError
 
-from ..core.events import Event, frame
+from ..core.events import Event, encode
 
 __all__ = ["StreamingMixin"]
 
@@ -55,32 +56,47 @@ class StreamingMixin:
         await self.pump(self._send_events(events, "sse" if sse else "ndjson"), "text/event-stream")
 
     async def _send_events(self, events: AsyncGenerator[Event, None], fmt: Literal["ndjson", "sse"]) -> None:
-        """Write each event as it comes; events that piled up meanwhile leave in one flush.
+        """Write events as they come; those that arrive before the loop next turns leave in one write and flush.
 
-        A quiet server flushes every event at once. A loaded one (many streams on one
-        core) sends fewer, larger writes instead of falling behind one syscall per token.
+        A quiet server flushes every event at once. On a loaded one, or from a fast source
+        whose whole answer arrives in one read, fewer and larger writes go out instead of
+        one syscall per token. While a client reads slower than events come, the provider
+        is not read either (the last flush is awaited), so nothing piles up in memory.
         """
-        ready: asyncio.Queue[Event | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        pending: list[Event] = []
+        flushed: asyncio.Future[None] | None = None
+        scheduled: asyncio.Handle | None = None
 
-        async def produce() -> None:
-            try:
-                async for event in events:
-                    ready.put_nowait(event)
-            finally:
-                ready.put_nowait(None)
+        def send() -> None:
+            nonlocal flushed, scheduled
+            scheduled = None
+            self.write(encode(pending, fmt))  # type: ignore[attr-defined]
+            pending.clear()
+            flushed = self.flush()  # type: ignore[attr-defined]
+            flushed.add_done_callback(_retrieved)
 
-        producer = asyncio.ensure_future(produce())
         try:
-            while (event := await ready.get()) is not None:
-                self.write(frame(event, fmt))  # type: ignore[attr-defined]
-                while not ready.empty() and (event := ready.get_nowait()) is not None:
-                    self.write(frame(event, fmt))  # type: ignore[attr-defined]
-                await self.flush()  # type: ignore[attr-defined]
-                if event is None:
-                    break
-            await producer  # a provider failure surfaces here
+            async with contextlib.aclosing(events):  # closing the provider's stream stops the model at its next token
+                async for event in events:
+                    if not pending:
+                        if flushed is not None and not flushed.done():
+                            await flushed
+                        scheduled = loop.call_soon(send)
+                    pending.append(event)
+            if scheduled is not None:
+                scheduled.cancel()
+                send()
+            if flushed is not None:
+                await flushed
         except StreamClosedError:
             pass
         finally:
-            producer.cancel()  # closes the provider's stream: the model stops at its next token
-            await asyncio.gather(producer, return_exceptions=True)
+            if scheduled is not None:
+                scheduled.cancel()
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    """A flush that failed because the client left is seen by the next await on it, or needs no report."""
+    if not future.cancelled():
+        future.exception()
