@@ -15,14 +15,14 @@ is the model's full 8k (``n_ctx``), room for a long chat; a bucket of up to 2,04
 of that prefix.
 
 Threads, measured by ``benchmarks/bench_local.py`` on two cores (prompt tokens/s read,
-tokens/s generated): idle, 1 thread 99 / 59 and 2 threads 172 / 87; with one core busy (a
-CPU burner), 1 thread 73 / 58 but 2 threads 41 / 15. llama.cpp's threads wait for each other
-at every step, so one thread that loses its core stalls them all. A Jupyter machine is never
-idle for long (kernels, the browser, the other process's model), so generation
-(``n_threads``) and prompt reading (``n_threads_batch``) both default to half the logical
-cores (1 to 4): on two cores about 60 % of two threads' speed when idle, and no collapse when
-busy. On a dedicated machine set ``[settings]`` or ``G4F_LOCAL_THREADS`` /
-``G4F_LOCAL_THREADS_BATCH`` (the environment wins).
+tokens/s generated). Idle: 1 thread 122 / 59, 2 threads 233 / 104. One core busy with a CPU
+burner: 1 thread 120 / 59, 2 threads 109 / 24 (41 / 15 in a noisier run). llama.cpp's threads
+wait for each other at every step, and one that loses its core stalls the rest: generation,
+a step per token, loses up to 4x, while reading a prompt, long batched steps, gains 1.9x when
+the machine is free and loses less when it is not. So prompt reading (``n_threads_batch``)
+uses every logical core (up to 8) and generation (``n_threads``) half of them (1 to 4). Set
+``[settings]`` or ``G4F_LOCAL_THREADS`` / ``G4F_LOCAL_THREADS_BATCH`` to change them (the
+environment wins).
 
 Sampling defaults (``[settings]``, a request's own values win) were chosen over 20 everyday
 prompts: without a repeat penalty 8 of 20 answers repeat a line until ``max_tokens``; 1.1
@@ -92,12 +92,13 @@ def model_path() -> Path:
 def local_settings(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The defaults, overridden by the provider file's ``[settings]``, then by the thread variables."""
     merged = {**DEFAULTS, **(settings or {})}
-    half_the_cores = max(1, min(4, (os.cpu_count() or 2) // 2))
+    cores = os.cpu_count() or 2
+    measured = {"n_threads": max(1, min(4, cores // 2)), "n_threads_batch": min(8, cores)}
     for key, variable in _THREAD_ENV.items():
         explicit = os.environ.get(variable, "")
         if explicit.isdigit() and int(explicit) > 0:
             merged[key] = int(explicit)
-        merged[key] = int(merged.get(key) or half_the_cores)
+        merged[key] = int(merged.get(key) or measured[key])
     return merged
 
 
