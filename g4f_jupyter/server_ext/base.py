@@ -8,22 +8,17 @@ else becomes a 500 with a generic message (never a traceback to the client).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
-from tornado.iostream import StreamClosedError
 
 from ..errors import G4FError
-from ..service.media import content_type
 from .body import SpooledBodyMixin
 from .settings import G4FSettings
 from .streaming import StreamingMixin
 
 __all__ = ["G4FAPIHandler", "G4FPageHandler"]
-
-_CHUNK = 64 * 1024  # a served file leaves in pieces of this size, flushed one by one
 
 
 class _G4FMixin(JupyterHandler):
@@ -69,21 +64,6 @@ class G4FAPIHandler(SpooledBodyMixin, _G4FMixin, StreamingMixin, APIHandler):
 
     Request bodies are bounded and spooled (:mod:`.body`); answers stream (:mod:`.streaming`).
     """
-
-    async def send_file(self, path: Path) -> None:
-        """Serve one file in flushed pieces, so a large video never sits whole in memory."""
-        kind = content_type(path.name)
-        self.set_header("Content-Length", str(path.stat().st_size))
-        self.set_header("Content-Type", kind)
-        self.set_header("X-Content-Type-Options", "nosniff")
-        with path.open("rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                self.write(chunk)
-                try:
-                    await self.flush()
-                except StreamClosedError:
-                    return
-        self.finish(set_content_type=kind)
 
 
 class G4FPageHandler(_G4FMixin, JupyterHandler):
