@@ -111,13 +111,27 @@ def plan_chat(request: ChatRequest, registry: Registry | None = None) -> list[Ca
             raise ModelNotFoundError(f"no provider offers model {model!r}; known models: {', '.join(known)}")
         candidates = [Candidate(p, model) for p in offering]
     else:
-        default = registry.get(registry.default_name)
-        candidates = [Candidate(default, default.default_model)]
+        candidates = _automatic(registry, ignored)
     usable = [c for c in candidates if c.provider.missing_key_message(request.key_for(c.provider.name)) is None]
     if not usable:
         first = candidates[0].provider
         first.require_api_key(request.key_for(first.name))  # raises the precise message
     return usable
+
+
+def _automatic(registry: Registry, ignored: set[str]) -> list[Candidate]:
+    """No provider and no model named: the catalog's default; if the client ignores it, the others in order."""
+    default = registry.get(registry.default_name)
+    if default.name.lower() not in ignored:
+        return [Candidate(default, default.default_model)]
+    others = [
+        Candidate(p, p.default_model)
+        for p in registry.providers()
+        if p.name.lower() not in ignored and p.default_model
+    ]
+    if not others:
+        raise BadRequestError("every provider with a default model is in ignored; leave one to choose from")
+    return others
 
 
 def message_text(message: ChatMessage) -> str:

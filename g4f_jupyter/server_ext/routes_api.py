@@ -53,7 +53,8 @@ class ProviderModelsHandler(_Handler):
     @authorized
     async def get(self, provider: str) -> None:
         api_key, api_base = header(self.request.headers, "x-api-key"), header(self.request.headers, "x-api-base")
-        self.write_json(await catalog.provider_models(provider, api_key, api_base))
+        ignored = self.get_query_argument("ignored", None) or header(self.request.headers, "x-ignored") or ""
+        self.write_json(await catalog.provider_models(provider, api_key, api_base, tuple(ignored.split())))
 
 
 class ProvidersHandler(_Handler):

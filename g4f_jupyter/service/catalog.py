@@ -19,6 +19,7 @@ from ..core.registry import get_registry
 from ..errors import ProviderNotFoundError
 
 __all__ = [
+    "AUTOMATIC",
     "DEMO_PROVIDER",
     "KeyState",
     "ProviderChoice",
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 DEMO_PROVIDER = "Local"
 """In demo mode only the embedded model is offered, and it answers requests that name no provider."""
+
+AUTOMATIC = "AnyProvider"
+"""The provider name upstream's current page sends for "choose for me"; its models are everyone's."""
 
 _LIVE_MODELS_TIMEOUT = 3.0  # seconds: the model picker must not wait on a slow provider
 
@@ -166,8 +170,34 @@ async def _live_models(provider: Provider, api_key: str | None, api_base: str | 
     return models or None
 
 
-async def provider_models(name: str, api_key: str | None = None, api_base: str | None = None) -> list[dict[str, Any]]:
-    """``/models/<provider>``: entries with both ``model`` and ``id``; unknown provider → ``[]``."""
+def _combined_models(ignored: tuple[str, ...]) -> list[dict[str, Any]]:
+    """``/models/AnyProvider``: every catalog model once, ``count`` = how many providers offer it."""
+    registry = get_registry()
+    skipped = {name.lower() for name in ignored}
+    default_model = registry.get(registry.default_name).default_model
+    entries: dict[str, dict[str, Any]] = {}
+    for provider in registry.providers():
+        if provider.name.lower() in skipped:
+            continue
+        for m in provider.models:
+            flags = _flags(provider, m)
+            entry = entries.setdefault(
+                m, {"model": m, "id": m, "label": m, "default": m == default_model, **dict.fromkeys(flags, False)}
+            )
+            entry.update({flag: True for flag, value in flags.items() if value})
+            entry["count"] = entry.get("count", 0) + 1
+    return list(entries.values())
+
+
+async def provider_models(
+    name: str, api_key: str | None = None, api_base: str | None = None, ignored: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """``/models/<provider>``: entries with both ``model`` and ``id``; unknown provider → ``[]``.
+
+    ``AnyProvider`` lists the models of every provider not in ``ignored``.
+    """
+    if name.lower() == AUTOMATIC.lower():
+        return _combined_models(ignored)
     try:
         provider = get_registry().get(name)
     except ProviderNotFoundError:
@@ -198,6 +228,8 @@ def list_providers(demo: bool = False) -> list[dict[str, Any]]:
             "nodriver": False,
             "hf_space": False,
             "auth": _key_state(p).needed,
+            # The current upstream page starts only these enabled: usable as they are (no key missing).
+            "active_by_default": _key_state(p).missing_message is None,
             "login_url": p.spec.login_url,
         }
         for p in _offered(demo)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..core.runner import ChatRequest
 from .buckets import check_upload_limits
-from .catalog import DEMO_PROVIDER
+from .catalog import AUTOMATIC, DEMO_PROVIDER
 from .media import is_media_name
 from .settings import OperatorSettings, current_settings
 from .validation import SafeJson, Text, json_object, validate
@@ -30,7 +30,14 @@ def _blank_is_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+def _automatic_is_none(value: Any) -> Any:
+    """``AnyProvider`` (any case) is automatic choice, as naming no provider is."""
+    value = _blank_is_none(value)
+    return None if isinstance(value, str) and value.lower() == AUTOMATIC.lower() else value
+
+
 Choice = Annotated[Text | None, BeforeValidator(_blank_is_none)]
+ProviderName = Annotated[Text | None, BeforeValidator(_automatic_is_none)]
 Nonnegative = Annotated[float, Field(ge=0)]
 
 
@@ -68,7 +75,7 @@ class ChatBody(BaseModel):
 
     messages: list[Message] = Field(min_length=1, max_length=10_000)
     model: Choice = None
-    provider: Choice = None
+    provider: ProviderName = None
     api_key: Choice | dict[Text, Text] = None
     api_base: Choice = None
     base_url: Choice = None

@@ -66,6 +66,7 @@ async def test_providers_list_shape(raw_fetch) -> None:
     assert data["Local"] == {
         "name": "Local", "label": "Local (embedded SmolLM2)", "parent": None, "image": 0, "vision": False,
         "audio": 0, "video": 0, "nodriver": False, "hf_space": False, "auth": False, "login_url": None,
+        "active_by_default": True,
     }
     assert data["OpenAI"]["auth"] is True and data["OpenAI"]["vision"] is True
     assert data["OpenAI"]["login_url"].startswith("https://")
