@@ -14,6 +14,7 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import httputil, web
 
+from ..errors import NotFoundError
 from ..service import catalog, cookies, create, media, memory, records, shares, synthesize, version
 from ..service.conversation import open_conversation
 from ..service.request import build_request, header
@@ -190,6 +191,29 @@ class SynthesizeHandler(_Handler):
         self.finish(audio, set_content_type=synthesize.CONTENT_TYPE)
 
 
+class UnknownRouteHandler(_Handler):
+    """Any other path under ``/backend-api/v2``: a JSON 404, which clients parse (an HTML page breaks them).
+
+    Upstream's current page calls routes we do not have (``quota/<provider>``, ``public-key``,
+    ``pa/providers``) and carries on after a JSON 404.
+    """
+
+    @web.authenticated
+    @authorized
+    async def get(self, path: str) -> None:
+        raise NotFoundError(f"no such route: /backend-api/v2/{path}")
+
+    @web.authenticated
+    @authorized
+    async def post(self, path: str) -> None:
+        raise NotFoundError(f"no such route: /backend-api/v2/{path}")
+
+    @web.authenticated
+    @authorized
+    async def delete(self, path: str) -> None:
+        raise NotFoundError(f"no such route: /backend-api/v2/{path}")
+
+
 _V2 = "backend-api/v2"
 
 ROUTES: list[tuple[str, type]] = [
@@ -205,4 +229,6 @@ ROUTES: list[tuple[str, type]] = [
     (f"{_V2}/upload_cookies", UploadCookiesHandler),
     (f"{_V2}/chat/([^/]+)", ShareHandler),
     (f"{_V2}/synthesize/([^/]+)", SynthesizeHandler),
+    # Keep last: every other path under /backend-api/v2 except the bucket routes (routes_files).
+    (f"{_V2}/((?!files(?:/|$)).+)", UnknownRouteHandler),
 ]
