@@ -8,7 +8,6 @@ status through the base handler.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -18,7 +17,6 @@ from ..errors import NotFoundError
 from ..service import catalog, cookies, create, media, memory, records, shares, synthesize, version
 from ..service.conversation import open_conversation
 from ..service.request import build_request, header
-from ..service.settings import OperatorSettings
 from ..service.validation import parse_json, query_values, validate_query
 from .base import G4FAPIHandler
 
@@ -27,29 +25,21 @@ __all__ = ["ROUTES"]
 _TEXT = "text/plain; charset=utf-8"
 
 
-class _Handler(G4FAPIHandler):
-    """Shared steps of the routes below."""
-
-    def operator_settings(self) -> OperatorSettings:
-        """The server's settings as the service layer takes them (read now: tests and operators change them)."""
-        return OperatorSettings(**{f.name: getattr(self.g4f, f.name) for f in dataclasses.fields(OperatorSettings)})
-
-
-class VersionHandler(_Handler):
+class VersionHandler(G4FAPIHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
         self.write_json(await version.versions())
 
 
-class ModelsHandler(_Handler):
+class ModelsHandler(G4FAPIHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
         self.write_json(catalog.list_models(self.g4f.demo_mode))
 
 
-class ProviderModelsHandler(_Handler):
+class ProviderModelsHandler(G4FAPIHandler):
     @web.authenticated
     @authorized
     async def get(self, provider: str) -> None:
@@ -58,14 +48,14 @@ class ProviderModelsHandler(_Handler):
         self.write_json(await catalog.provider_models(provider, api_key, api_base, tuple(ignored.split())))
 
 
-class ProvidersHandler(_Handler):
+class ProvidersHandler(G4FAPIHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
         self.write_json(catalog.list_providers(self.g4f.demo_mode))
 
 
-class ConversationHandler(_Handler):
+class ConversationHandler(G4FAPIHandler):
     """One chat turn, streamed as NDJSON lines (or SSE blocks with ``?format=sse``)."""
 
     async def _body_and_files(self) -> tuple[Any, list[tuple[bytes, str]]]:
@@ -81,12 +71,12 @@ class ConversationHandler(_Handler):
     @authorized
     async def post(self) -> None:
         body, files = await self._body_and_files()
-        request = build_request(body, self.request.headers, files, self.operator_settings())
+        request = build_request(body, self.request.headers, files, self.g4f.operator_settings())
         _, events = open_conversation(request)  # bad provider/model/key raise here, before any output
         await self.stream_events(events, sse=self.get_query_argument("format", "") == "sse")
 
 
-class UsageHandler(_Handler):
+class UsageHandler(G4FAPIHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
@@ -94,7 +84,7 @@ class UsageHandler(_Handler):
         self.write_json({})
 
 
-class LogHandler(_Handler):
+class LogHandler(G4FAPIHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
@@ -102,7 +92,7 @@ class LogHandler(_Handler):
         self.write_json({})
 
 
-class MemoryHandler(_Handler):
+class MemoryHandler(G4FAPIHandler):
     @web.authenticated
     @authorized
     async def get(self, user_id: str) -> None:
@@ -120,7 +110,7 @@ class MemoryHandler(_Handler):
         self.write_json({"count": count})
 
 
-class CreateHandler(_Handler):
+class CreateHandler(G4FAPIHandler):
     """One-shot text: parameters from the query string, a form body or a JSON object body."""
 
     def _params(self) -> dict[str, Any]:
@@ -136,7 +126,7 @@ class CreateHandler(_Handler):
 
     async def _answer(self) -> None:
         params = self._params()
-        text = await create.create_text(params, self.request.headers, self.operator_settings())
+        text = await create.create_text(params, self.request.headers, self.g4f.operator_settings())
         self.finish(text, set_content_type=_TEXT)
 
     @web.authenticated
@@ -150,7 +140,7 @@ class CreateHandler(_Handler):
         await self._answer()
 
 
-class UploadCookiesHandler(_Handler):
+class UploadCookiesHandler(G4FAPIHandler):
     def body_limit(self) -> int:
         """A cookie file plus the multipart framing around it."""
         return self.g4f.max_cookie_bytes + 64 * 1024
@@ -164,7 +154,7 @@ class UploadCookiesHandler(_Handler):
         self.finish("File saved", set_content_type=_TEXT)
 
 
-class ShareHandler(_Handler):
+class ShareHandler(G4FAPIHandler):
     @web.authenticated
     @authorized
     async def get(self, share_id: str) -> None:
@@ -181,7 +171,7 @@ class ShareHandler(_Handler):
         self.write_json({"share_id": await asyncio.to_thread(shares.save_share, share_id, self.json_body())})
 
 
-class SynthesizeHandler(_Handler):
+class SynthesizeHandler(G4FAPIHandler):
     @web.authenticated
     @authorized
     async def get(self, provider: str) -> None:
@@ -191,7 +181,7 @@ class SynthesizeHandler(_Handler):
         self.finish(audio, set_content_type=synthesize.CONTENT_TYPE)
 
 
-class UnknownRouteHandler(_Handler):
+class UnknownRouteHandler(G4FAPIHandler):
     """Any other path under ``/backend-api/v2``: a JSON 404, which clients parse (an HTML page breaks them).
 
     Upstream's current page calls routes we do not have (``quota/<provider>``, ``public-key``,
