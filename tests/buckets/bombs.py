@@ -168,3 +168,33 @@ TUNED = {
     "tuned.epub": tuned_epub,
     "tuned.xlsx": tuned_xlsx,
 }
+
+
+def pdf_bomb(size: int = 70 * MiB) -> bytes:
+    """A one-page PDF whose content stream (FlateDecode) inflates to ``size`` bytes of text operators."""
+    import zlib
+
+    packer = zlib.compressobj(9)
+    chunk = b"BT /F1 12 Tf 72 712 Td (a) Tj ET\n" * (MiB // 33)
+    stream = b"".join(packer.compress(chunk) for _ in range(size // len(chunk))) + packer.flush()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+BOMBS["bomb.pdf"] = pdf_bomb

@@ -51,11 +51,31 @@ def _plain(source: IO[bytes]) -> Iterator[str]:
         yield text
 
 
-def _pdf(source: Source) -> Iterator[str]:
-    from pypdf import PdfReader
+# A PDF's streams are compressed too: pypdf inflates a stream whole (75 MB by default; a 214 KB
+# PDF took +345 MiB). Text content streams of real pages are far smaller than these.
+PDF_STREAM_LIMITS = {
+    "zlib_maximum_output_length": 8 * 1024 * 1024,
+    "lzw_maximum_output_length": 8 * 1024 * 1024,
+    "run_length_maximum_output_length": 8 * 1024 * 1024,
+    "brotli_maximum_output_length": 8 * 1024 * 1024,
+    "stream_decoding_work_maximum_length": 64 * 1024 * 1024,
+}
 
-    for page in PdfReader(source).pages:
-        text = page.extract_text() or ""
+
+def _pdf(source: Source) -> Iterator[str]:
+    """A page at a time, each under :data:`PDF_STREAM_LIMITS` (pypdf keeps them in a context
+    variable, so they are applied around each step: steps run in different worker threads)."""
+    from pypdf import PdfReader, apply_configuration
+
+    reader: PdfReader | None = None
+    number = 0
+    while True:
+        with apply_configuration(None, **PDF_STREAM_LIMITS):
+            reader = reader or PdfReader(source)
+            if number >= len(reader.pages):
+                return
+            text = reader.pages[number].extract_text() or ""
+        number += 1
         if text:
             yield text.rstrip("\n") + "\n"
 
