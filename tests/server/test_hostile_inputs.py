@@ -198,6 +198,8 @@ async def test_catalog_speech_cookies(probe: Probe) -> None:
     def check(segment: str, query: dict[str, str], key: str, filename: str, data: bytes) -> None:
         name = quote(segment, safe="")
         probe("GET", f"{V2}/models/{name}", headers={"x-api-key": key, "x-api-base": key})
+        probe("GET", f"{V2}/models/AnyProvider?{urlencode({'ignored': segment})}")
+        probe("GET", f"{V2}/{name}/{name}")  # no such route: a JSON 404
         probe("GET", f"{V2}/synthesize/{name}?{urlencode(query)}")
         probe("GET", f"{V2}/synthesize/Local?{urlencode(query)}")
         body, headers = multipart([("file", filename.replace('"', ""), data)])
