@@ -111,8 +111,9 @@ def load(job: dict[str, Any]) -> dict[str, Any]:
 
 
 class Bench:
-    def __init__(self, source_port: int, server_port: int, token: str, server_pid: int, chunks: int) -> None:
+    def __init__(self, source_port: int, server_port: int, token: str, server_pid: int, chunks: int, source_pid: int = 0) -> None:
         self.source_port, self.server_port, self.token, self.server_pid = source_port, server_port, token, server_pid
+        self.source_pid = source_pid
         self.chunks = chunks
         self.messages = [{"role": "user", "content": "Count to fifty."}]
 
@@ -134,15 +135,16 @@ class Bench:
         }
 
     def measure(self, relay: bool, delay_ms: int, mode: str, concurrency: int, seconds: float, poll: bool = False) -> dict[str, Any]:
-        cpu_before = proc_stat(self.server_pid)[0]
+        cpu_before, source_before = proc_stat(self.server_pid)[0], proc_stat(self.source_pid)[0]
         result = load(self.job(relay, delay_ms, mode, concurrency, seconds, poll))
         result["server_cpu"] = proc_stat(self.server_pid)[0] - cpu_before
+        result["source_cpu"] = proc_stat(self.source_pid)[0] - source_before
         return result
 
 
 HEADER = (
     f"{'source':>6} {'conc':>5} {'path':>6} {'req':>6} {'req/s':>7} {'events/s':>9} {'ttfc p50':>9} {'ttfc p99':>9}"
-    f" {'total p50':>10} {'total p99':>10} {'errors':>6} {'srv cpu':>8} {'cli cpu':>8}"
+    f" {'total p50':>10} {'total p99':>10} {'errors':>6} {'srv cpu':>8} {'src cpu':>8} {'cli cpu':>8}"
 )
 
 
@@ -150,7 +152,7 @@ def row(source: str, concurrency: int, path: str, r: dict[str, Any]) -> str:
     return (
         f"{source:>6} {concurrency:>5} {path:>6} {r['requests']:>6} {r['requests'] / r['wall']:>7.0f} {r['events'] / r['wall']:>9.0f}"
         f" {r['ttfc_p50'] * 1000:>9.1f} {r['ttfc_p99'] * 1000:>9.1f} {r['total_p50'] * 1000:>10.1f} {r['total_p99'] * 1000:>10.1f}"
-        f" {r['errors']:>6} {r['server_cpu'] if path == 'relay' else 0:>8.2f} {r['cpu']:>8.2f}"
+        f" {r['errors']:>6} {r['server_cpu'] if path == 'relay' else 0:>8.2f} {r['source_cpu']:>8.2f} {r['cpu']:>8.2f}"
     )
 
 
@@ -171,7 +173,7 @@ def main() -> None:
         server_port = free_port()
         server = start_server(root, server_port, token)
         try:
-            bench = Bench(source_port, server_port, token, server.pid, args.chunks)
+            bench = Bench(source_port, server_port, token, server.pid, args.chunks, source.pid)
             warm = bench.measure(True, 0, "loop", 4, 2.0)  # imports, registry, the pooled client
             if warm["errors"]:
                 print("warm-up failed:", warm["error_sample"], (root / "server.log").read_text()[-2000:])

@@ -9,6 +9,10 @@ Job keys: ``port``, ``request`` (the raw HTTP request, with ``Connection: close`
 events per stream), ``mode`` (``loop``: ``concurrency`` workers repeat requests for
 ``seconds``; ``burst``: ``concurrency`` streams at once, one each), and optionally ``poll``
 (a raw GET request sent one after another during the run, e.g. ``/version``).
+
+Connects are paced: at most ``CONNECTING`` streams may be connected and still unanswered,
+because a server's accept queue (Tornado listens with a backlog of 128) silently drops
+the connects beyond it, which then retry a second later.
 """
 
 from __future__ import annotations
@@ -20,17 +24,33 @@ import time
 from typing import Any
 
 
-async def one_stream(port: int, request: bytes, marker: bytes, end: bytes) -> tuple[float, float, int, bool]:
-    """(seconds to first content, seconds to the end, content events, complete) of one request."""
+CONNECTING = 100  # streams connected but not yet answered, at most: below Tornado's listen backlog (128)
+
+
+async def one_stream(
+    port: int, request: bytes, marker: bytes, end: bytes, window: asyncio.Semaphore
+) -> tuple[float, float, int, bool]:
+    """(seconds to first content, seconds to the end, content events, complete) of one request.
+
+    Times count from the call, so waiting for a place in ``window`` is part of them.
+    """
     start = time.perf_counter()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await window.acquire()
     try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(request)
+        answered = await reader.read(262144)
+    except BaseException:
+        window.release()
+        raise
+    window.release()
+    try:
         first = 0.0
         count = 0
         complete = False
         marker_tail = end_tail = b""  # a marker split between two reads is found in the joined bytes
-        while data := await reader.read(262144):
+        data = answered
+        while data:
             joined = marker_tail + data
             found = joined.count(marker)
             if found and not count:
@@ -39,6 +59,7 @@ async def one_stream(port: int, request: bytes, marker: bytes, end: bytes) -> tu
             marker_tail = joined[-(len(marker) - 1) :]  # too short to hold a whole (already counted) marker
             complete = complete or end in end_tail + data
             end_tail = data[-(len(end) - 1) :]
+            data = await reader.read(262144)
         ok = complete and count > 0
         return first, time.perf_counter() - start, count, ok
     finally:
@@ -71,9 +92,10 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
     stop = asyncio.Event()
     polled: list[float] = []
     poller = asyncio.ensure_future(poll(port, job["poll"].encode(), stop, polled)) if job.get("poll") else None
+    window = asyncio.Semaphore(CONNECTING)
     started = time.perf_counter()
     if job["mode"] == "burst":
-        jobs = [one_stream(port, request, marker, end) for _ in range(job["concurrency"])]
+        jobs = [one_stream(port, request, marker, end, window) for _ in range(job["concurrency"])]
         results = list(await asyncio.gather(*jobs, return_exceptions=True))
     else:
         deadline = started + job["seconds"]
@@ -81,7 +103,7 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
         async def worker() -> None:
             while time.perf_counter() < deadline:
                 try:
-                    results.append(await one_stream(port, request, marker, end))
+                    results.append(await one_stream(port, request, marker, end, window))
                 except Exception as exc:  # noqa: BLE001 - counted as an error, the run goes on
                     results.append(exc)
 
