@@ -196,6 +196,7 @@ class UnknownRouteHandler(G4FAPIHandler):
     @web.authenticated
     @authorized
     async def post(self, path: str) -> None:
+        self.body_bytes()  # the body's limit still holds (413), and the connection stays usable
         raise NotFoundError(f"no such route: /backend-api/v2/{path}")
 
     @web.authenticated
