@@ -9,6 +9,7 @@ provider fails, raised before any output.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -19,6 +20,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from ..core.runner import ChatRequest
 from ..errors import BadRequestError
 from ..store.atomic import atomic_write_text
 from ..store.layout import cache_dir
@@ -105,11 +107,8 @@ async def _web_context(query: str) -> str | None:
     return "Web search results:\n" + "\n".join(lines)
 
 
-async def _generate(
-    params: Mapping[str, Any], headers: Mapping[str, str], prompt: str, settings: OperatorSettings | None
-) -> str:
-    body = {k: params[k] for k in _CHAT_FIELDS if params.get(k) not in (None, "")}
-    request = build_request({**body, "messages": build_messages(prompt)}, headers, settings=settings)
+async def _generate(request: ChatRequest) -> str:
+    """The answer as text; a provider that fails before any text raises with ``/conversation``'s status."""
     _, events = open_conversation(request)
     answer = await collect(events)
     if answer.failure is not None and not answer.text:
@@ -124,13 +123,15 @@ async def create_text(
 ) -> str:
     """The answer to ``params["prompt"]`` after search, filtering and caching as asked.
 
+    Every parameter is checked before anything runs (cache, search, provider).
     ``settings`` are the operator's (read from the environment when not given).
     """
-    headers = headers or {}
     checked = validate(CreateParams, {k: v for k, v in params.items() if v is not None})
     prompt = checked.prompt.strip()
     if not prompt:
         raise BadRequestError("prompt is required")
+    chat = {k: params[k] for k in _CHAT_FIELDS if params.get(k) not in (None, "")}
+    request = build_request({**chat, "messages": build_messages(prompt)}, headers, settings=settings)
     cache_path = cache_dir("create") / f"{_cache_key(checked.cache, params)}.txt" if checked.cache else None
     if cache_path is not None and cache_path.is_file():
         return cache_path.read_text("utf-8")
@@ -138,10 +139,10 @@ async def create_text(
     if checked.web_search:
         context = await _web_context(prompt if checked.web_search is True else checked.web_search)
         if context:
-            prompt = f"{context}\n\n{prompt}"
+            request = dataclasses.replace(request, messages=build_messages(f"{context}\n\n{prompt}"))
         else:
             note = f"\n\n{WEB_SEARCH_UNAVAILABLE}"
-    text = await _generate(params, headers, prompt, settings) + note
+    text = await _generate(request) + note
     if checked.filter_markdown:
         text = filter_markdown(text, checked.filter_markdown)
     if cache_path is not None:
