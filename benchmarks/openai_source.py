@@ -28,7 +28,10 @@ def _sse(obj: dict[str, object]) -> bytes:
 
 def build_answer(chunks: int) -> tuple[bytes, list[bytes], bytes]:
     """(response head, one piece per content chunk, the tail), all ready to write."""
-    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
     base = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 0, "model": "bench"}
     pieces = [
         _sse({**base, "choices": [{"index": 0, "delta": {"content": f"tok{i} "}, "finish_reason": None}]})
@@ -48,7 +51,9 @@ async def serve(port: int, chunks: int) -> None:
     head, pieces, tail = build_answer(chunks)
     models = json.dumps({"object": "list", "data": [{"id": "bench", "object": "model"}]}).encode()
     models_answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
-        len(models), models)
+        len(models),
+        models,
+    )
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

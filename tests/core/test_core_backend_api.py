@@ -62,7 +62,9 @@ class Upstream(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         Upstream.seen.append({"path": self.path, "headers": dict(self.headers)})
         if self.path == "/ndjson/backend-api/v2/models":
-            self._send(200, "application/json", json.dumps([{"name": "gpt-x"}, {"name": "gpt-y"}, {"label": "no name"}]))
+            self._send(
+                200, "application/json", json.dumps([{"name": "gpt-x"}, {"name": "gpt-y"}, {"label": "no name"}])
+            )
         elif self.path == "/sse/backend-api/v2/models":
             self._send(200, "application/json", json.dumps({"A": ["m2", "m1"], "B": ["m1"]}))
         else:
@@ -90,7 +92,8 @@ def remote(loopback: Any, user_providers_dir: Path, monkeypatch: pytest.MonkeyPa
     for prefix in ("ndjson", "sse", "locked"):
         (user_providers_dir / f"{prefix}.toml").write_text(
             f'name = "Remote{prefix.upper()}"\ndriver = "backend_api"\napi_base = "{base}/{prefix}/"\n'
-            'live_models = true\n[headers]\nX-Client = "g4f-jupyter-test"\n[settings]\ntoken_env = "REMOTE_TEST_TOKEN"\n',
+            'live_models = true\n[headers]\nX-Client = "g4f-jupyter-test"\n'
+            '[settings]\ntoken_env = "REMOTE_TEST_TOKEN"\n',
             "utf-8",
         )
     return base
@@ -112,16 +115,28 @@ async def test_request_body_and_headers(remote: str) -> None:
     png = b"\x89PNG\r\n\x1a\n-fake-image"
     media = [(png, "cat.png"), ("data:text/plain;base64,aGk=", "note.txt")]
     await _driver_events(
-        "RemoteNDJSON", api_key="sk-remote", api_base="http://elsewhere.invalid", media=media,
-        temperature=0.25, web_search=False, callback=lambda: None, handle=object(), empty=None,
+        "RemoteNDJSON",
+        api_key="sk-remote",
+        api_base="http://elsewhere.invalid",
+        media=media,
+        temperature=0.25,
+        web_search=False,
+        callback=lambda: None,
+        handle=object(),
+        empty=None,
     )
     [request] = [r for r in Upstream.seen if r["path"].endswith("/conversation")]
     body, headers = request["body"], request["headers"]
     assert body["model"] == "gpt-x" and body["messages"] == [{"role": "user", "content": "hi"}]
-    assert body["media"] == [["data:image/png;base64," + base64.b64encode(png).decode(), "cat.png"], ["data:text/plain;base64,aGk=", "note.txt"]]
+    assert body["media"] == [
+        ["data:image/png;base64," + base64.b64encode(png).decode(), "cat.png"],
+        ["data:text/plain;base64,aGk=", "note.txt"],
+    ]
     assert body["api_key"] == "sk-remote"
     assert body["temperature"] == 0.25 and body["web_search"] is False
-    assert not {"callback", "handle", "empty", "api_base"} & set(body)  # non-JSON, empty and local-only kwargs stay home
+    assert not {"callback", "handle", "empty", "api_base"} & set(
+        body
+    )  # non-JSON, empty and local-only kwargs stay home
     assert headers["Authorization"] == "token jupyter-token-123"
     assert headers["X-Client"] == "g4f-jupyter-test"
     assert headers["Accept"] == "text/event-stream"
@@ -142,7 +157,9 @@ async def test_through_the_runner_keeps_protocol_order(remote: str) -> None:
     assert kinds[-3:] == ["usage", "finish", "log"]  # the remote's usage/finish/log are moved to the end, once
     assert kinds.count("usage") == 1 and kinds.count("finish") == 1
     usage = events[-3]
-    assert isinstance(usage, ev.Usage) and (usage.prompt_tokens, usage.completion_tokens) == (5, 2) and not usage.estimated
+    assert (
+        isinstance(usage, ev.Usage) and (usage.prompt_tokens, usage.completion_tokens) == (5, 2) and not usage.estimated
+    )
     assert "".join(e.content for e in events if isinstance(e, ev.Content)) == "Hello"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -29,7 +30,10 @@ EVERY_EVENT: list[ev.Event] = [
     ev.Message(error="ValueError", message="ValueError: soft"),
     ev.Error(error="RuntimeError", message="RuntimeError: boom"),
     ev.Auth(message="set OPENAI_API_KEY"),
-    ev.RawEvent(kind="tool_calls", fields={"tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}),
+    ev.RawEvent(
+        kind="tool_calls",
+        fields={"tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+    ),
     ev.RawEvent(kind="conversation_id", fields={"conversation_id": "abc"}),
 ]
 
@@ -55,7 +59,8 @@ def test_sse_round_trip(event: ev.Event) -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["", "   ", "\r\n", "event: content", "id: 7", "retry: 100", ": keep-alive", "data: [DONE]", "data:", "[DONE]"]
+    "line",
+    ["", "   ", "\r\n", "event: content", "id: 7", "retry: 100", ": keep-alive", "data: [DONE]", "data:", "[DONE]"],
 )
 def test_lines_without_an_event_are_ignored(line: str) -> None:
     assert ev.parse_line(line) is None
@@ -91,10 +96,16 @@ def test_reasoning_is_flattened() -> None:
 @pytest.mark.parametrize(
     ("event", "wire"),
     [
-        (ev.Usage(1, 2, 3), {"type": "usage", "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}}),
+        (
+            ev.Usage(1, 2, 3),
+            {"type": "usage", "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}},
+        ),
         (
             ev.Usage(1, 2, 3, estimated=True),
-            {"type": "usage", "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "estimated": True}},
+            {
+                "type": "usage",
+                "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "estimated": True},
+            },
         ),
         (ev.Finish(), {"type": "finish", "finish": {"reason": "stop"}}),
         (ev.Error(error="X", message="X: m"), {"type": "error", "error": "X", "message": "X: m"}),
@@ -127,9 +138,46 @@ def test_ndjson_is_compact_and_keeps_unicode() -> None:
 
 
 def test_terminal_types() -> None:
-    assert ev.TERMINAL_TYPES == {"error", "auth"}
+    assert {"error", "auth"} == ev.TERMINAL_TYPES
 
 
 def test_to_wire_rejects_non_events() -> None:
     with pytest.raises(TypeError):
         ev.to_wire("content")  # type: ignore[arg-type]
+
+
+async def _pieces(*chunks: bytes) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+async def _all(batches: AsyncIterator[list[bytes]]) -> list[list[bytes]]:
+    return [batch async for batch in batches]
+
+
+@pytest.mark.asyncio
+async def test_line_batches_join_lines_split_across_reads() -> None:
+    batches = await _all(ev.line_batches(_pieces(b'{"a":', b' 1}\r\n{"b": 2}\n{"c"', b": 3}\n", b"tail")))
+    assert batches == [[b'{"a": 1}', b'{"b": 2}'], [b'{"c": 3}'], [b"tail"]]  # one batch per read that ends a line
+
+
+@pytest.mark.asyncio
+async def test_sse_data_joins_data_lines_and_ignores_the_rest() -> None:
+    stream = _pieces(
+        b': comment\n\nevent: content\nid: 1\ndata: {"x":',  # an event split across reads
+        b" 1}\n\ndata: line one\r\ndata:line two\n\nretry: 5\n\n",
+        b"data: [DONE]",  # the last event without its blank line still counts
+    )
+    batches = await _all(ev.sse_data(stream))
+    assert batches == [[b'{"x": 1}', b"line one\nline two"], [b"[DONE]"]]
+
+
+@pytest.mark.asyncio
+async def test_encode_frames_many_events_like_frame_does_one() -> None:
+    events = [ev.Content("a"), ev.Usage(1, 2, 3), ev.RawEvent(kind="x", fields={"x": 1})]
+    for fmt in ("ndjson", "sse"):
+        assert ev.encode(events, fmt) == "".join(ev.frame(e, fmt) for e in events).encode()
+
+
+def test_integers_over_64_bits_still_write() -> None:
+    assert json.loads(ev.dumps(ev.Parameters({"seed": 2**70}))) == {"type": "parameters", "parameters": {"seed": 2**70}}

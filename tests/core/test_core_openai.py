@@ -244,7 +244,8 @@ async def test_stream_usage_setting_skips_stream_options(loopback: Any, user_pro
     StrictServer.bodies.clear()
     base = loopback(StrictServer)
     (user_providers_dir / "strict.toml").write_text(
-        f'name = "Strict"\ndriver = "openai"\napi_base = "{base}/v1"\nlive_models = true\n[settings]\nstream_usage = false\n',
+        f'name = "Strict"\ndriver = "openai"\napi_base = "{base}/v1"\nlive_models = true\n'
+        "[settings]\nstream_usage = false\n",
         "utf-8",
     )
     events = await _run(ChatRequest([{"role": "user", "content": "hi"}], provider="Strict", model="m"))

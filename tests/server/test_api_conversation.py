@@ -122,20 +122,24 @@ async def test_multipart_with_files_keeps_only_media(error_message, raw_fetch) -
 @pytest.mark.asyncio
 async def test_client_disconnect_frees_the_model(server_url, jp_auth_header) -> None:
     url = server_url + URL
-    long = body("Write a very long essay about the history of Rome, with many chapters, at least 3000 words.", max_tokens=1500)
-    async with httpx.AsyncClient(headers=jp_auth_header, timeout=60) as client:
-        async with client.stream("POST", url, json=long) as response:
-            assert response.status_code == 200
-            async for line in response.aiter_lines():
-                if json.loads(line)["type"] == "content":
-                    break  # leave mid-stream: the connection closes with the context
+    long = body("Write a very long essay about the history of Rome, at least 3000 words.", max_tokens=1500)
+    async with (
+        httpx.AsyncClient(headers=jp_auth_header, timeout=60) as client,
+        client.stream("POST", url, json=long) as response,
+    ):
+        assert response.status_code == 200
+        async for line in response.aiter_lines():
+            if json.loads(line)["type"] == "content":
+                break  # leave mid-stream: the connection closes with the context
     # unless the first generation was cancelled, the single local worker is busy for ~20 s more
     start = time.monotonic()
-    async with httpx.AsyncClient(headers=jp_auth_header, timeout=60) as client:
-        async with client.stream("POST", url, json=body("Say hi.", max_tokens=8)) as response:
-            async for line in response.aiter_lines():
-                if json.loads(line)["type"] == "content":
-                    break
+    async with (
+        httpx.AsyncClient(headers=jp_auth_header, timeout=60) as client,
+        client.stream("POST", url, json=body("Say hi.", max_tokens=8)) as response,
+    ):
+        async for line in response.aiter_lines():
+            if json.loads(line)["type"] == "content":
+                break
     assert time.monotonic() - start < 5.0
 
 
@@ -146,7 +150,8 @@ async def test_backend_api_driver_end_to_end(server_url, jp_serverapp, user_prov
         f'name = "Remote"\ndriver = "backend_api"\napi_base = "{server_url.rstrip("/")}"\nlive_models = true\n'
         f'default_model = ""\n\n[settings]\ntoken = "{token}"\n'
     )
-    events = [e async for e in g4f_jupyter.astream("Say hello.", provider="Remote", max_tokens=16, seed=1, temperature=0)]
+    stream = g4f_jupyter.astream("Say hello.", provider="Remote", max_tokens=16, seed=1, temperature=0)
+    events = [e async for e in stream]
     text = "".join(e.content for e in events if isinstance(e, Content))
     assert text.strip()
     usage = next(e for e in events if isinstance(e, Usage))
