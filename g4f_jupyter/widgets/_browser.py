@@ -20,23 +20,25 @@ function render({ model, el }) {
   const box = document.createElement("textarea");
   box.className = "g4f-prompt";
   box.style.cssText = "width:100%;box-sizing:border-box;resize:vertical;font:inherit;padding:4px 6px";
-  const sync = () => {
-    if (box.value !== model.get("value")) box.value = model.get("value");  // never move the caret while typing
+  const showValue = () => { box.value = model.get("value"); };
+  const showLook = () => {
     box.placeholder = model.get("placeholder");
     box.rows = model.get("rows");
   };
-  sync();
-  box.addEventListener("input", () => { model.set("value", box.value); model.save_changes(); });
+  showValue();
+  showLook();
+  model.on("change:value", showValue);  // only when the kernel sets the text (after a send, say)
+  model.on("change:placeholder change:rows", showLook);
+  // The text goes to the kernel with the submit message, and on leaving the box (so Send sees it):
+  // syncing every keystroke would let a late, throttled update bring back a box the kernel just cleared.
+  box.addEventListener("change", () => { model.set("value", box.value); model.save_changes(); });
   box.addEventListener("keydown", (event) => {
     event.stopPropagation();  // typing belongs to the box, not to JupyterLab's shortcuts (Shift+Enter runs a cell)
     const modified = event.shiftKey || event.altKey || event.ctrlKey || event.metaKey;
     if (event.key !== "Enter" || modified || event.isComposing) return;
     event.preventDefault();  // Enter sends; Shift+Enter keeps its new line
-    model.set("value", box.value);
-    model.save_changes();
-    model.send({ event: "submit" });
+    model.send({ event: "submit", text: box.value });
   });
-  model.on("change", sync);
   el.appendChild(box);
 }
 export default { render };
@@ -76,7 +78,7 @@ export default { render };
 
 
 class PromptInput(anywidget.AnyWidget):
-    """A text box whose Enter key submits; ``value`` follows the typing like a Textarea's."""
+    """A text box whose Enter key submits; ``value`` holds the text when it is submitted or the box is left."""
 
     _esm = _PROMPT_ESM
     value = traitlets.Unicode("").tag(sync=True)
@@ -99,6 +101,8 @@ class PromptInput(anywidget.AnyWidget):
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("event") == "submit":
+            if isinstance(content.get("text"), str):
+                self.value = content["text"]
             self.submit()
 
 

@@ -148,6 +148,14 @@ async def test_chat_notebook_runs_in_jupyterlab_and_the_widget_answers_a_typed_q
             shown_words = (await rendered.inner_text()).split()
             assert shown_words and shown_words[-1].strip("*_`.") in copied  # the answer's text, as Markdown
 
+            # Send takes what is typed too (the box hands its text over when the button takes the focus)
+            await prompt.fill("Say ok.")
+            await chat.locator("button", has_text="Send").click()
+            await expect(turns).to_have_count(8, timeout=30_000)
+            await expect(turns.nth(6)).to_contain_text("Say ok.")
+            await expect(turns.nth(7).locator(".g4f-info", has_text="usage:")).to_be_visible(timeout=120_000)
+            await expect(prompt).to_have_value("")
+
             # the transcript scrolls inside a bounded box and the prompt stays in view
             scroller = chat.locator(".g4f-turn").first.locator("xpath=../..")
             height, scrolls = await scroller.evaluate("box => [box.clientHeight, box.scrollHeight > box.clientHeight]")
