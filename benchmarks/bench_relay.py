@@ -120,12 +120,11 @@ def load(job: dict[str, Any]) -> dict[str, Any]:
 
 
 class Bench:
-    def __init__(
-        self, source_port: int, server_port: int, token: str, server_pid: int, chunks: int, source_pid: int = 0
-    ) -> None:
-        self.source_port, self.server_port, self.token, self.server_pid = source_port, server_port, token, server_pid
-        self.source_pid = source_pid
-        self.chunks = chunks
+    """The measurements of one run: which ports and processes, and what a stream is."""
+
+    def __init__(self, source: tuple[int, int], server: tuple[int, int], token: str, chunks: int) -> None:
+        (self.source_port, self.source_pid), (self.server_port, self.server_pid) = source, server
+        self.token, self.chunks = token, chunks
         self.messages = [{"role": "user", "content": "Count to fifty."}]
 
     def job(
@@ -204,7 +203,7 @@ def main() -> None:
         server_port = free_port()
         server = start_server(root, server_port, token)
         try:
-            bench = Bench(source_port, server_port, token, server.pid, args.chunks, source.pid)
+            bench = Bench((source_port, source.pid), (server_port, server.pid), token, args.chunks)
             warm = bench.measure(True, 0, "loop", 4, 2.0)  # imports, registry, the pooled client
             if warm["errors"]:
                 print("warm-up failed:", warm["error_sample"], (root / "server.log").read_text()[-2000:])
