@@ -7,15 +7,15 @@ errors in one place and magics/widgets can print a one-line message.
 from __future__ import annotations
 
 __all__ = [
-    "G4FError",
     "BadRequestError",
-    "NotFoundError",
-    "ProviderNotFoundError",
-    "ModelNotFoundError",
+    "G4FError",
     "MissingAuthError",
-    "PayloadTooLargeError",
+    "ModelNotFoundError",
+    "NotFoundError",
     "NotSupportedError",
+    "PayloadTooLargeError",
     "ProviderHTTPError",
+    "ProviderNotFoundError",
     "ProviderUnreachableError",
 ]
 

@@ -49,7 +49,7 @@ def iterate_sync(make_stream: Callable[[], AsyncGenerator[T, None]]) -> Generato
                 items.put(item)
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+        except BaseException as exc:
             items.put(_Failure(exc))
         finally:
             items.put(_END)

@@ -15,7 +15,10 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def run(name: str, tmp_path: Path, **env: str) -> list[str]:
-    """Execute ``notebooks/<name>.ipynb`` in a fresh kernel on the test's data dirs; the text of each code cell's outputs."""
+    """Execute ``notebooks/<name>.ipynb`` in a fresh kernel on the test's data dirs.
+
+    Returns the text of each code cell's outputs.
+    """
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     kernel_env = {**os.environ, **env}  # G4F_JUPYTER_DATA_DIR / _PROVIDERS_DIR: this test's sandbox
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute(
