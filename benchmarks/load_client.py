@@ -7,8 +7,9 @@ it reads. It is given one job as JSON on the command line and prints its figures
 Job keys: ``port``, ``request`` (the raw HTTP request, with ``Connection: close``),
 ``marker`` (one per content event), ``end`` (the last event's marker), ``expect`` (content
 events per stream), ``mode`` (``loop``: ``concurrency`` workers repeat requests for
-``seconds``; ``burst``: ``concurrency`` streams at once, one each), and optionally ``poll``
-(a raw GET request sent one after another during the run, e.g. ``/version``).
+``seconds``; ``burst``: ``concurrency`` streams at once, one each; ``poll``: only the poll,
+until standard input closes), and optionally ``poll`` (a raw GET request sent one after
+another during the run, e.g. ``/version``).
 
 Connects are paced: at most ``CONNECTING`` streams may be connected and still unanswered,
 because a server's accept queue (Tornado listens with a backlog of 128) silently drops
@@ -93,7 +94,9 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
     poller = asyncio.ensure_future(poll(port, job["poll"].encode(), stop, polled)) if job.get("poll") else None
     window = asyncio.Semaphore(CONNECTING)
     started = time.perf_counter()
-    if job["mode"] == "burst":
+    if job["mode"] == "poll":  # only the poll, until standard input closes
+        await asyncio.to_thread(sys.stdin.read)
+    elif job["mode"] == "burst":
         jobs = [one_stream(port, request, marker, end, window) for _ in range(job["concurrency"])]
         results = list(await asyncio.gather(*jobs, return_exceptions=True))
     else:
