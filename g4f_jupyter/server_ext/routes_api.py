@@ -14,7 +14,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import httputil, web
 
 from ..errors import NotFoundError
-from ..service import catalog, cookies, create, media, memory, records, shares, synthesize, version
+from ..service import catalog, cookies, create, keys, media, memory, records, shares, synthesize, version
 from ..service.conversation import open_conversation
 from ..service.request import build_request, header
 from ..service.validation import parse_json, query_values, validate_query
@@ -181,6 +181,31 @@ class SynthesizeHandler(G4FAPIHandler):
         self.finish(audio, set_content_type=synthesize.CONTENT_TYPE)
 
 
+class KeysHandler(G4FAPIHandler):
+    """Which providers take an API key and whether one is stored (never the key itself)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json(await asyncio.to_thread(keys.key_settings))
+
+
+class KeyHandler(G4FAPIHandler):
+    """Store (POST ``{"api_key"}``) or forget (DELETE) one provider's key in the data directory."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, provider: str) -> None:
+        name = await asyncio.to_thread(keys.save_key, provider, self.json_body())
+        self.write_json({"message": f"API key for {name} stored"})
+
+    @web.authenticated
+    @authorized
+    async def delete(self, provider: str) -> None:
+        name = await asyncio.to_thread(keys.delete_key, provider)
+        self.write_json({"message": f"API key for {name} removed"})
+
+
 class UnknownRouteHandler(G4FAPIHandler):
     """Any other path under ``/backend-api/v2``: a JSON 404, which clients parse (an HTML page breaks them).
 
@@ -220,6 +245,8 @@ ROUTES: list[tuple[str, type]] = [
     (f"{_V2}/upload_cookies", UploadCookiesHandler),
     (f"{_V2}/chat/([^/]+)", ShareHandler),
     (f"{_V2}/synthesize/([^/]+)", SynthesizeHandler),
+    (f"{_V2}/keys", KeysHandler),
+    (f"{_V2}/keys/([^/]+)", KeyHandler),
     # Keep last: every other path under /backend-api/v2 except the bucket routes (routes_files).
     (f"{_V2}/((?!files(?:/|$)).+)", UnknownRouteHandler),
 ]

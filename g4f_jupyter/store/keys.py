@@ -1,25 +1,50 @@
 """Per-provider API keys stored in the data directory (``cookies/api_key_<Provider>.json``, mode 0600).
 
-The file is written by the user (or an operator); it lets a key reach both the kernel and
-the server without exporting an environment variable to each.
+One file per provider lets a key entered once (on the chat page, or written by an operator)
+reach both the server and every kernel without exporting an environment variable to each.
+Files are replaced atomically, so the other process reads the old key or the new one.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from .atomic import atomic_write_json
 from .layout import cookies_dir
 from .paths import safe_name
 
-__all__ = ["stored_api_key"]
+__all__ = ["delete_api_key", "save_api_key", "stored_api_key"]
+
+_PREFIX = "api_key_"
+_SUFFIX = ".json"
+KEY_FILE_MODE = 0o600  # the file holds a credential
+
+
+def _key_file(provider: str) -> Path:
+    return cookies_dir() / f"{_PREFIX}{safe_name(provider, 'provider')}{_SUFFIX}"
 
 
 def stored_api_key(provider: str) -> str | None:
     """The stored key of ``provider``; ``None`` when there is no readable, non-empty one."""
-    path = cookies_dir() / f"api_key_{safe_name(provider, 'provider')}.json"
     try:
-        data = json.loads(path.read_text("utf-8"))
+        data = json.loads(_key_file(provider).read_text("utf-8"))
     except (OSError, ValueError):
         return None
     key = data.get("api_key") if isinstance(data, dict) else None
     return key if isinstance(key, str) and key else None
+
+
+def save_api_key(provider: str, key: str) -> None:
+    """Store ``key`` for ``provider`` (replacing any earlier one), readable by its owner only."""
+    atomic_write_json(_key_file(provider), {"api_key": key}, mode=KEY_FILE_MODE)
+
+
+def delete_api_key(provider: str) -> bool:
+    """Remove the stored key of ``provider``; ``False`` when there was none."""
+    try:
+        _key_file(provider).unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
