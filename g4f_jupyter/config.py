@@ -11,7 +11,7 @@ import functools
 import os
 from pathlib import Path
 
-__all__ = ["catalog_dir", "data_dir", "user_providers_dir"]
+__all__ = ["catalog_dir", "data_dir", "system_providers_dirs", "user_providers_dir"]
 
 
 def data_dir() -> Path:
@@ -35,6 +35,26 @@ def user_providers_dir() -> Path:
     from jupyter_core.paths import jupyter_config_dir
 
     return Path(jupyter_config_dir()) / "g4f" / "providers"
+
+
+def system_providers_dirs() -> list[Path]:
+    """Provider directories an operator sets for every user (a JupyterHub, a lab machine), lowest priority first.
+
+    They are read after the shipped catalog and before the user's own directory, so a hub-wide
+    file can point everyone at one shared model server while each user may still override it.
+    ``G4F_JUPYTER_SYSTEM_PROVIDERS_PATH`` (``os.pathsep``-separated, highest priority first)
+    replaces the default: ``g4f/providers`` under each system entry of Jupyter's config path
+    (``JUPYTER_CONFIG_PATH``, ``{sys.prefix}/etc/jupyter``, ``/usr/local/etc/jupyter``, ``/etc/jupyter``).
+    """
+    explicit = os.environ.get("G4F_JUPYTER_SYSTEM_PROVIDERS_PATH")
+    if explicit is not None:
+        found = [Path(entry) for entry in explicit.split(os.pathsep) if entry]
+    else:
+        from jupyter_core.paths import jupyter_config_dir, jupyter_config_path
+
+        own = Path(jupyter_config_dir())
+        found = [Path(entry) / "g4f" / "providers" for entry in jupyter_config_path() if Path(entry) != own]
+    return found[::-1]
 
 
 @functools.cache

@@ -1,4 +1,4 @@
-"""The provider catalog: ``providers/*.toml`` shipped in the wheel plus the user's own files.
+"""The provider catalog: ``providers/*.toml`` shipped in the wheel, the operator's, then the user's own files.
 
 Providers are data: each TOML file names a driver and its settings. A user file with the
 same ``name`` as a shipped one replaces it. The catalog is re-read when a file changes,
@@ -23,7 +23,7 @@ else:  # pragma: no cover
 
 from pydantic import ValidationError
 
-from ..config import catalog_dir, user_providers_dir
+from ..config import catalog_dir, system_providers_dirs, user_providers_dir
 from ..errors import BadRequestError, ProviderNotFoundError
 from ..store.paths import safe_name
 from .provider import Provider, ProviderSpec
@@ -188,7 +188,7 @@ def _fingerprint(dirs: list[Path]) -> tuple[tuple[str, int, int], ...]:
 def get_registry() -> Registry:
     """The current catalog, re-read when a TOML file is added, removed or changed."""
     global _cache
-    dirs = [catalog_dir(), user_providers_dir()]
+    dirs = [catalog_dir(), *system_providers_dirs(), user_providers_dir()]
     fingerprint = _fingerprint(dirs)
     with _cache_lock:
         if _cache is None or _cache[0] != fingerprint:
