@@ -55,6 +55,9 @@ class ChatRequest:
     ignored: tuple[str, ...] = ()
     media: list[tuple[bytes | str, str]] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+    web_search: bool | str = False  # True: search the prompt; a string: search that query
+    action: str | None = None  # "next" (default), "continue" or "variant", as the page sends it
+    conversation: dict[str, Any] | None = None  # the state a provider returned last turn, handed back
 
     def key_for(self, provider: str) -> str | None:
         """The key this request gives ``provider``: its entry (any case) when keys are per provider."""

@@ -59,6 +59,11 @@ class G4FSettings(Configurable):
         config=True,
         help="Let bucket download jobs reach private/loopback addresses.",
     )
+    searxng_url = Unicode(
+        _PRODUCT.searxng_url,
+        config=True,
+        help="Base URL of a SearXNG instance for web search (its JSON API); empty: ddgs when installed.",
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

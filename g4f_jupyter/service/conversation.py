@@ -13,10 +13,12 @@ from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from ..core.events import Error, Event, Log
-from ..core.runner import Candidate, ChatRequest, plan_chat, run_chat
+from ..core.runner import Candidate, ChatRequest, message_text, plan_chat, run_chat
 from .buckets import ground_messages, validate_bucket_id
+from .search import NOT_SEARCHED, SearchUnavailable, grounded_prompt, search_web, sources_line
+from .settings import OperatorSettings
 
-__all__ = ["build_messages", "open_conversation"]
+__all__ = ["build_messages", "open_conversation", "with_web_search"]
 
 
 def build_messages(
@@ -39,10 +41,12 @@ def build_messages(
     return messages
 
 
-def open_conversation(request: ChatRequest) -> tuple[list[Candidate], AsyncGenerator[Event, None]]:
+def open_conversation(
+    request: ChatRequest, settings: OperatorSettings | None = None
+) -> tuple[list[Candidate], AsyncGenerator[Event, None]]:
     """Resolve the providers now (raising for bad input), and return the event stream to run."""
     candidates = plan_chat(request)
-    return candidates, _grounded_chat(request, candidates)
+    return candidates, _grounded_chat(request, candidates, settings)
 
 
 def _grounding_budget(candidates: list[Candidate]) -> int | None:
@@ -51,12 +55,50 @@ def _grounding_budget(candidates: list[Candidate]) -> int | None:
     return context // 2 if context > 0 else None
 
 
-async def _grounded_chat(request: ChatRequest, candidates: list[Candidate]) -> AsyncGenerator[Event, None]:
-    """Expand bucket references in the messages, run the chat, then log what was included.
+def _last_user(messages: list[dict[str, Any]]) -> int | None:
+    return next((i for i in range(len(messages) - 1, -1, -1) if messages[i].get("role") == "user"), None)
 
-    Grounding may read files, so it runs inside the stream; its log lines come after the
-    runner's own events, keeping the protocol order (logs last).
+
+async def with_web_search(
+    request: ChatRequest, settings: OperatorSettings | None = None
+) -> tuple[ChatRequest, str]:
+    """The request with search results put before its last user message, and the log line to show.
+
+    The line names the sources, or says why search was not done (never a silent drop). The
+    request returned asks for no further search.
     """
+    index = _last_user(request.messages)
+    wanted, request = request.web_search, dataclasses.replace(request, web_search=False)
+    if not wanted or index is None:
+        return request, ""
+    message = request.messages[index]
+    prompt = message_text(message)
+    query = wanted if isinstance(wanted, str) else prompt
+    try:
+        results = await search_web(query, settings)
+    except SearchUnavailable as exc:
+        return request, f"{NOT_SEARCHED}: {exc}"
+    content = message.get("content")
+    grounded = grounded_prompt(results, prompt)
+    if isinstance(content, list):
+        parts = [p for p in content if not (isinstance(p, dict) and isinstance(p.get("text"), str))]
+        new_content: Any = [*parts, {"type": "text", "text": grounded}]
+    else:
+        new_content = grounded
+    messages = [*request.messages]
+    messages[index] = {**message, "content": new_content}
+    return dataclasses.replace(request, messages=messages), sources_line(query, results)
+
+
+async def _grounded_chat(
+    request: ChatRequest, candidates: list[Candidate], settings: OperatorSettings | None
+) -> AsyncGenerator[Event, None]:
+    """Search the web and expand bucket references as asked, run the chat, then log what was included.
+
+    Searching and grounding read the network and files, so they run inside the stream; their log
+    lines come after the runner's own events, keeping the protocol order (logs last).
+    """
+    request, searched = await with_web_search(request, settings)
     try:
         messages, lines = await ground_messages(request.messages, _grounding_budget(candidates))
     except Exception as exc:
@@ -66,5 +108,5 @@ async def _grounded_chat(request: ChatRequest, candidates: list[Candidate]) -> A
     async with contextlib.aclosing(run_chat(request, candidates)) as events:
         async for event in events:
             yield event
-    for line in lines:
+    for line in ([searched] if searched else []) + lines:
         yield Log(line)

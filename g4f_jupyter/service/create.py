@@ -8,12 +8,9 @@ provider fails, raised before any output.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
-import importlib.util
 import json
-import logging
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -25,20 +22,16 @@ from ..errors import BadRequestError
 from ..store.atomic import atomic_write_text
 from ..store.layout import cache_dir
 from .answer import collect
-from .conversation import build_messages, open_conversation
+from .conversation import build_messages, open_conversation, with_web_search
 from .query import bool_or_text
 from .request import PROVIDER_OPTIONS, build_request
+from .search import NOT_SEARCHED
 from .settings import OperatorSettings
 from .validation import Text, json_object, validate
 
 __all__ = ["WEB_SEARCH_UNAVAILABLE", "create_text", "filter_markdown", "merge_json_body"]
 
-log = logging.getLogger(__name__)
-
-WEB_SEARCH_UNAVAILABLE = (
-    "[web search is unavailable: no search backend reachable (offline or the ddgs package is missing)]"
-)
-_SEARCH_TIMEOUT = 5.0
+WEB_SEARCH_UNAVAILABLE = NOT_SEARCHED
 _FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)
 
 
@@ -86,27 +79,6 @@ def _cache_key(value: str, params: Mapping[str, Any]) -> str:
     return hashlib.sha256((value + canonical).encode("utf-8")).hexdigest()
 
 
-def _search_sync(query: str) -> list[dict[str, Any]]:
-    from ddgs import DDGS  # optional: only when installed
-
-    return list(DDGS().text(query, max_results=5))
-
-
-async def _web_context(query: str) -> str | None:
-    """Search results as prompt context, or ``None`` when search is unavailable."""
-    if importlib.util.find_spec("ddgs") is None:
-        return None
-    try:
-        results = await asyncio.wait_for(asyncio.to_thread(_search_sync, query), _SEARCH_TIMEOUT)
-    except Exception as exc:
-        log.debug("web search failed: %s", exc)
-        return None
-    if not results:
-        return None
-    lines = [f"- {r.get('title', '')}: {r.get('body', '')}\n  Source: {r.get('href', '')}" for r in results]
-    return "Web search results:\n" + "\n".join(lines)
-
-
 async def _generate(request: ChatRequest) -> str:
     """The answer as text; a provider that fails before any text raises with ``/conversation``'s status."""
     _, events = open_conversation(request)
@@ -137,11 +109,8 @@ async def create_text(
         return cache_path.read_text("utf-8")
     note = ""
     if checked.web_search:
-        context = await _web_context(prompt if checked.web_search is True else checked.web_search)
-        if context:
-            request = dataclasses.replace(request, messages=build_messages(f"{context}\n\n{prompt}"))
-        else:
-            note = f"\n\n{WEB_SEARCH_UNAVAILABLE}"
+        request, line = await with_web_search(dataclasses.replace(request, web_search=checked.web_search), settings)
+        note = f"\n\n[{line}]" if line.startswith(NOT_SEARCHED) else ""
     text = await _generate(request) + note
     if checked.filter_markdown:
         text = filter_markdown(text, checked.filter_markdown)

@@ -19,6 +19,7 @@ from ..core.runner import ChatRequest
 from .buckets import check_upload_limits
 from .catalog import AUTOMATIC, DEMO_PROVIDER
 from .media import is_media_name
+from .query import bool_or_text
 from .settings import OperatorSettings, current_settings
 from .validation import SafeJson, Text, json_object, validate
 
@@ -150,6 +151,11 @@ def _media(
     return [(data, name) for name, data in attached] + list(body.media or ())
 
 
+def _switch(value: bool | str | None) -> bool | str:
+    """``web_search`` as a switch or a query: the strings ``"true"``/``"false"`` are booleans, not queries."""
+    return bool_or_text(value) if isinstance(value, str) else bool(value)
+
+
 def _with_defaults(request: ChatRequest, settings: OperatorSettings) -> ChatRequest:
     """The operator's default provider (and model) for a request that names no provider.
 
@@ -195,6 +201,9 @@ def build_request(
         ignored=tuple(ignored),
         media=_media(checked, files, settings),
         options=options,
+        web_search=_switch(checked.web_search),
+        action=checked.action,
+        conversation=checked.conversation,
     )
     return _with_defaults(request, settings)
 

@@ -43,6 +43,7 @@ class OperatorSettings:
     public_shares: bool = False
     share_url: str = ""
     allow_private_downloads: bool = False
+    searxng_url: str = ""
 
     def upload_limits(self) -> UploadLimits:
         return UploadLimits(
