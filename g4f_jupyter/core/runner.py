@@ -25,7 +25,20 @@ from ..errors import (
     ProviderNotFoundError,
     ProviderUnreachableError,
 )
-from .events import Auth, Content, Error, Event, Finish, Log, Media, Parameters, ProviderInfo, Reasoning, Usage
+from .events import (
+    Auth,
+    Content,
+    Conversation,
+    Error,
+    Event,
+    Finish,
+    Log,
+    Media,
+    Parameters,
+    ProviderInfo,
+    Reasoning,
+    Usage,
+)
 from .provider import ChatMessage, Provider
 from .registry import Registry, get_registry
 
@@ -152,6 +165,40 @@ def estimate_tokens(text: str) -> int:
     return (len(text) + 3) // 4
 
 
+CONTINUE_PROMPT = "Carry on exactly where your previous answer stopped, without repeating any of it."
+"""What ``action: "continue"`` asks of a provider that cannot continue by itself."""
+
+
+def _state_for(conversation: Mapping[str, Any] | None, provider: str) -> Any:
+    """The state ``provider`` returned last turn: its entry when keyed by provider name (as the
+    ``conversation`` event sends it), else the object as the client sent it."""
+    if not conversation:
+        return None
+    entry = next((v for k, v in conversation.items() if k.lower() == provider.lower()), None)
+    return entry if isinstance(entry, dict) else conversation
+
+
+def _provider_call(request: ChatRequest, provider: Provider) -> tuple[list[ChatMessage], dict[str, Any]]:
+    """The messages and keyword arguments one provider is called with.
+
+    Another ``/backend-api/v2`` server gets ``action`` as sent and continues by itself; for the
+    others, ``continue`` is a request to carry on after the last (assistant) message.
+    """
+    kwargs = dict(request.options)
+    if request.media:
+        kwargs["media"] = request.media
+    state = _state_for(request.conversation, provider.name)
+    if state is not None:
+        kwargs["conversation"] = state
+    messages = request.messages
+    if provider.spec.driver == "backend_api":
+        if request.action:
+            kwargs["action"] = request.action
+    elif request.action == "continue" and messages and messages[-1].get("role") == "assistant":
+        messages = [*messages, {"role": "user", "content": CONTINUE_PROMPT}]
+    return messages, kwargs
+
+
 def _error_event(exc: BaseException) -> Event:
     if isinstance(exc, MissingAuthError) or (isinstance(exc, ProviderHTTPError) and exc.status == 401):
         return Auth(message=str(exc))
@@ -219,12 +266,10 @@ async def _turn(
         if params:
             yield Parameters(params)
         started = False
-        kwargs = dict(request.options)
-        if request.media:
-            kwargs["media"] = request.media
+        messages, kwargs = _provider_call(request, provider)
         try:
             stream = provider.create_async_generator(
-                candidate.model, request.messages, api_key=request.key_for(provider.name), api_base=request.api_base,
+                candidate.model, messages, api_key=request.key_for(provider.name), api_base=request.api_base,
                 **kwargs,
             )
             async with contextlib.aclosing(stream):
@@ -238,6 +283,8 @@ async def _turn(
                     elif isinstance(event, (Error, Auth)):
                         yield event
                         return
+                    elif isinstance(event, Conversation):  # keyed by provider, to come back next turn
+                        yield Conversation({provider.name: event.conversation})
                     else:
                         if isinstance(event, (Content, Media, Reasoning)):
                             started = True
