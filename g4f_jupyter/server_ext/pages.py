@@ -1,15 +1,16 @@
 """HTML of the g4f pages: Jinja2 templates from ``templates/``, autoescaped.
 
 Every value a template inserts is escaped by Jinja2 unless it is :class:`~markupsafe.Markup`
-built here from escaped pieces (the markdown of a message, the stylesheet, the QR picture),
-so a shared chat can never inject markup. Data for the chat page's script goes through the
-``script_json`` filter, which cannot close its ``<script>`` element.
+built here from trusted pieces (the stylesheet, the QR picture), so a shared chat can never
+inject markup. Markdown is not rendered here: the shared-chat view carries each message's
+text escaped and the page's own renderer (``static/render.js``) turns it into sanitized HTML
+in the browser, so one renderer serves both pages. Data for the chat page's script goes
+through the ``script_json`` filter, which cannot close its ``<script>`` element.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -21,7 +22,6 @@ from markupsafe import Markup
 __all__ = [
     "STATIC_DIR",
     "TEMPLATES_DIR",
-    "markdown_html",
     "render_chat",
     "render_not_found",
     "render_qrcode",
@@ -32,9 +32,6 @@ __all__ = [
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
-# A fenced code block, closed by a line of three backticks or by the end of the text.
-_FENCE = re.compile(r"^```([^\n`]*)\n(.*?)(?:^```[ \t]*$|\Z)", re.S | re.M)
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _MEDIA_PARTS = {"image_url": "[image]", "input_audio": "[audio]"}
 _ROLES = ("user", "assistant", "system")
 
@@ -61,25 +58,6 @@ def _css() -> Markup:
 
 def _render(name: str, **values: Any) -> str:
     return _environment().get_template(name).render(**values)
-
-
-def _paragraphs(text: str) -> Markup:
-    parts = (p.strip("\n") for p in _PARAGRAPH_BREAK.split(text))
-    return Markup("").join(Markup("<p>{}</p>").format(Markup("<br>").join(p.split("\n"))) for p in parts if p.strip())
-
-
-def markdown_html(text: str) -> Markup:
-    """Minimal markdown, escaped: fenced code blocks and paragraphs (as the chat page's script)."""
-    out: list[Markup] = []
-    pos = 0
-    for match in _FENCE.finditer(text):
-        out.append(_paragraphs(text[pos : match.start()]))
-        lang = match.group(1).strip()
-        cls = Markup(' class="language-{}"').format(lang) if lang else Markup("")
-        out.append(Markup("<pre><code{}>{}</code></pre>").format(cls, match.group(2).rstrip("\n")))
-        pos = match.end()
-    out.append(_paragraphs(text[pos:]))
-    return Markup("").join(out)
 
 
 def _content_text(content: Any) -> str:
@@ -125,8 +103,8 @@ def _item(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "role": role,
         "head": role if role != "assistant" else _provider_label(item.get("provider")) or "assistant",
-        "reasoning": markdown_html(reasoning) if isinstance(reasoning, str) and reasoning.strip() else None,
-        "body": markdown_html(_content_text(item.get("content"))),
+        "reasoning": reasoning if isinstance(reasoning, str) and reasoning.strip() else None,
+        "body": _content_text(item.get("content")),
         "usage": _usage_text(item.get("usage")),
     }
 
@@ -145,13 +123,18 @@ def render_chat(static_url: str, config: dict[str, Any]) -> str:
     return _render("chat.html", static=static_url, config=config, version=str(config.get("version", "")))
 
 
-def render_share(conversation: dict[str, Any]) -> str:
-    """The read-only view of a shared conversation object."""
+def render_share(conversation: dict[str, Any], static_url: str | None = None) -> str:
+    """The read-only view of a shared conversation object.
+
+    Its markdown renderer loads from ``static_url``; without one (a server that does not serve
+    ``static/``) the messages show as escaped plain text.
+    """
     title = conversation.get("title")
     items = conversation.get("items")
     return _render(
         "share.html",
         css=_css(),
+        static=static_url,
         title=title if isinstance(title, str) and title else "Shared chat",
         updated=_when(conversation.get("updated")),
         items=[_item(i) for i in items if isinstance(i, dict)] if isinstance(items, list) else [],

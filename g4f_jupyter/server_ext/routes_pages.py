@@ -1,10 +1,10 @@
 """The g4f web pages under ``{base_url}g4f/``: chat, shared-chat view, QR code, static files.
 
-Jinja2 templates from ``templates/``, a script and a stylesheet from ``static/``: no build
-step and nothing fetched from the network.
-Every page needs Jupyter credentials; only :class:`PublicSharePageHandler` (in
-``PUBLIC_ROUTES``, mounted when ``c.G4FSettings.public_shares`` is on) serves the read-only
-shared chat without login, at its own path so that it never shadows the logged-in one.
+Jinja2 templates from ``templates/``; scripts, stylesheets and fonts from ``static/`` (the
+page's own and the vendored libraries in ``static/vendor/``): nothing fetched from the network.
+Every page needs Jupyter credentials; only :class:`PublicSharePageHandler` and the markdown
+renderer it loads (``PUBLIC_ROUTES``, mounted when ``c.G4FSettings.public_shares`` is on)
+are served without login, at their own paths so that they never shadow the logged-in ones.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ __all__ = [
     "PUBLIC_ROUTES",
     "ROUTES",
     "ChatPageHandler",
+    "PublicRendererHandler",
     "PublicSharePageHandler",
     "QRCodePageHandler",
     "SharePageHandler",
@@ -35,12 +36,23 @@ __all__ = [
 ]
 
 _SHARE_ID = r"([^/]+)"
-# Defence in depth against markup in model output or shared chats: the chat page runs only its
-# own script; server-rendered pages run none and load nothing.
-_CHAT_CSP = "default-src 'self'; img-src 'self' data: https:; object-src 'none'; frame-ancestors 'self'"
+# Defence in depth against markup in model output or shared chats: pages run only scripts from
+# this server (no inline script); inline styles stay allowed for KaTeX's typeset math.
+_CHAT_CSP = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; "
+    "object-src 'none'; frame-ancestors 'self'"
+)
+_SHARE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; font-src 'self'; "
+    "img-src 'self' data:; frame-ancestors 'self'"
+)
 _NO_SCRIPT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'"
-# Only the script and the stylesheet: templates are rendered, never served raw.
-_STATIC_TYPES = {".js", ".css"}
+# Scripts, stylesheets, KaTeX's fonts and the vendored libraries' licences: templates are
+# rendered, never served raw.
+_STATIC_TYPES = {".js", ".css", ".woff2"}
+_LICENCE_NAMES = {"LICENSE", "LICENSE-MPL"}
+# What the shared-chat view loads: served without login when shares are public.
+_RENDERER = ("render.js", "vendor/")
 
 
 class _Page(G4FPageHandler):
@@ -72,12 +84,23 @@ class ChatPageHandler(_Page):
         self.finish_html(render_chat(self.base_url + "g4f/static/", config), csp=_CHAT_CSP)
 
 
+def _servable(root: Path, path: Path) -> bool:
+    """A script, stylesheet, font or licence inside ``root``, with no hidden part on the way."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return False
+    if not parts or any(part.startswith(".") for part in parts) or ".." in parts:
+        return False
+    return path.suffix in _STATIC_TYPES or (parts[0] == "vendor" and path.name in _LICENCE_NAMES)
+
+
 class StaticHandler(G4FPageHandler, web.StaticFileHandler):
-    """``g4f/static/<name>``: the page's script and stylesheet, behind login like the page.
+    """``g4f/static/<path>``: the page's scripts, stylesheet and vendored libraries, behind login.
 
     Tornado's file handler does the serving: ETag and ``If-None-Match`` (304), ``HEAD``,
-    ``Range``, and a content type from the file name. Only ``.js`` and ``.css`` files of
-    ``static/`` are served; templates live elsewhere and are never served raw.
+    ``Range``, and a content type from the file name. Only scripts, stylesheets, fonts and
+    licences under ``static/`` are served; templates live elsewhere and are never served raw.
     """
 
     def initialize(
@@ -89,10 +112,12 @@ class StaticHandler(G4FPageHandler, web.StaticFileHandler):
         super().initialize(path, default_filename, allowed_symlink_directory)
 
     def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
-        path = Path(absolute_path)
-        if path.suffix not in _STATIC_TYPES or path.name.startswith(".") or path.parent != Path(root):
+        if not self.may_serve(Path(root).resolve(), Path(absolute_path).resolve()):
             raise NotFoundError(f"no static file {self.path!r}")
         return super().validate_absolute_path(root, absolute_path)
+
+    def may_serve(self, root: Path, path: Path) -> bool:
+        return _servable(root, path)
 
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-cache")  # revalidated by ETag, so an upgrade shows at once
@@ -109,6 +134,25 @@ class StaticHandler(G4FPageHandler, web.StaticFileHandler):
         await web.StaticFileHandler.get(self, path, include_body)
 
 
+class PublicRendererHandler(StaticHandler):
+    """``g4f/public/static/<path>``: only the markdown renderer the public shared-chat view loads.
+
+    These are the vendored libraries and ``render.js``: no data, nothing about this server.
+    """
+
+    def may_serve(self, root: Path, path: Path) -> bool:
+        relative = path.relative_to(root).as_posix() if _servable(root, path) else ""
+        return bool(relative) and relative.startswith(_RENDERER)
+
+    @allow_unauthenticated
+    def head(self, path: str) -> Awaitable[None]:
+        return web.StaticFileHandler.get(self, path, include_body=False)
+
+    @allow_unauthenticated
+    async def get(self, path: str, include_body: bool = True) -> None:
+        await web.StaticFileHandler.get(self, path, include_body)
+
+
 class QRCodePageHandler(_Page):
     """``g4f/qrcode/<share_id>``: the share link as a QR picture drawn on the server."""
 
@@ -122,6 +166,8 @@ class QRCodePageHandler(_Page):
 class _ShareView(_Page):
     """The one rendering of a shared chat, behind login or (opt-in) without it."""
 
+    static_path = "g4f/static/"
+
     async def render_share_page(self, share_id: str) -> None:
         try:
             conversation = await asyncio.to_thread(load_share, share_id)
@@ -129,7 +175,7 @@ class _ShareView(_Page):
             self.finish_html(render_not_found("This shared chat does not exist (or was removed)."), 404)
             return
         assert isinstance(conversation, dict)  # no If-None-Match given, so never NOT_MODIFIED
-        self.finish_html(render_share(conversation))
+        self.finish_html(render_share(conversation, self.base_url + self.static_path), csp=_SHARE_CSP)
 
 
 class SharePageHandler(_ShareView):
@@ -144,6 +190,8 @@ class SharePageHandler(_ShareView):
 class PublicSharePageHandler(_ShareView):
     """``g4f/public/chat/<share_id>``: the same view WITHOUT login (only with public_shares on)."""
 
+    static_path = "g4f/public/static/"
+
     @allow_unauthenticated
     async def get(self, share_id: str) -> None:
         await self.render_share_page(share_id)
@@ -152,11 +200,12 @@ class PublicSharePageHandler(_ShareView):
 ROUTES: list[tuple[str, type]] = [
     (r"g4f/?", ChatPageHandler),
     (r"g4f/chat/?", ChatPageHandler),
-    (r"g4f/static/([^/]+)", StaticHandler),
+    (r"g4f/static/(.+)", StaticHandler),
     (rf"g4f/qrcode/{_SHARE_ID}/?", QRCodePageHandler),
     (rf"g4f/chat/{_SHARE_ID}/?", SharePageHandler),
 ]
 # Served without login, and only when c.G4FSettings.public_shares is on.
 PUBLIC_ROUTES: list[tuple[str, type]] = [
     (rf"g4f/public/chat/{_SHARE_ID}/?", PublicSharePageHandler),
+    (r"g4f/public/static/(.+)", PublicRendererHandler),
 ]

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPResponse
-
 from echo_peer import add_echo_provider
+from tornado.httpclient import HTTPResponse
 
 Fetch = Callable[..., Any]
 

@@ -1,16 +1,15 @@
-"""Share links (server and kernel side), QR pictures and the server-side markdown."""
+"""Share links (server and kernel side), QR pictures and the page config's JSON."""
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pytest
 import segno
 
 from g4f_jupyter.errors import BadRequestError
-from g4f_jupyter.server_ext.pages import markdown_html, script_json
+from g4f_jupyter.server_ext.pages import script_json
 from g4f_jupyter.service.qr import qr_svg
 from g4f_jupyter.service.share_links import share_base, share_url, share_url_for
 
@@ -67,17 +66,6 @@ def test_qr_svg_is_inline_scalable_and_encodes_the_link() -> None:
     size = segno.make(link, error="m", micro=False).symbol_size(border=2)[0]
     assert f'viewBox="0 0 {size} {size}"' in svg
     assert qr_svg(link + "x") != svg
-
-
-def test_markdown_html_escapes_and_renders_fences_and_paragraphs() -> None:
-    text = "Hi <b>there</b>\nsecond line\n\n```py\nx = '<y>'\n```\nafter\n\n```\nunclosed <z>"
-    assert markdown_html(text) == (
-        "<p>Hi &lt;b&gt;there&lt;/b&gt;<br>second line</p>"
-        '<pre><code class="language-py">x = &#39;&lt;y&gt;&#39;</code></pre>'
-        "<p>after</p>"
-        "<pre><code>unclosed &lt;z&gt;</code></pre>"
-    )
-    assert not re.search(r"<(?!/?(p|br|pre|code)\b)", markdown_html('"><script>alert(1)</script>'))
 
 
 def test_script_json_cannot_close_its_script_element() -> None:

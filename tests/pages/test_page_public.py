@@ -65,3 +65,16 @@ async def test_share_links_point_to_the_public_page(jp_fetch: Any, jp_base_url: 
     assert config["share_prefix"].endswith(f"{jp_base_url}g4f/public/chat/")
     qr = (await jp_fetch("g4f/qrcode/open-tea")).body.decode()
     assert re.search(rf'href="http://127\.0\.0\.1:\d+{re.escape(jp_base_url)}g4f/public/chat/open-tea"', qr)
+
+
+@pytest.mark.asyncio
+async def test_public_view_loads_only_the_renderer_without_login(anonymous_get: Any, jp_base_url: str) -> None:
+    save_share("open-tea", CHAT)
+    page = (await anonymous_get("g4f/public/chat/open-tea")).body.decode()
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    assert f"{jp_base_url}g4f/public/static/render.js" in scripts
+    for src in scripts:
+        response = await anonymous_get(src.removeprefix(jp_base_url))
+        assert response.code == 200, src
+    for private in ["g4f/public/static/chat.js", "g4f/public/static/chat.css", "g4f/public/static/..%2Fpages.py"]:
+        assert (await anonymous_get(private)).code in (400, 404), private

@@ -1,5 +1,5 @@
 // The g4f chat page: talks to /backend-api/v2 on the Jupyter server that served it.
-// Plain script, no build step, nothing loaded from the network.
+// Plain script, no build step, nothing loaded from the network; markdown goes through render.js.
 "use strict";
 
 (() => {
@@ -15,11 +15,18 @@
     messages: el("messages"), composer: el("composer"), system: el("system"), systemBox: el("system-box"),
     prompt: el("prompt"), send: el("send"), stop: el("stop"), files: el("files"),
     attachments: el("attachments"), conversations: el("conversations"), newChat: el("new-chat"),
+    shareNotice: el("share-notice"), unshare: el("unshare"), menu: el("menu"), sidebar: el("sidebar"),
+    keysButton: el("keys"), keysPanel: el("keys-panel"), keysList: el("keys-list"), keysClose: el("keys-close"),
+    editing: el("editing"),
   };
+  const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+  const IMAGE_NAME = /\.(png|jpe?g|gif|webp|bmp|svg)$/i;
 
   let conv = null; // the open conversation: {id, title, added, updated, system?, items, data?}
   let pending = []; // uploaded files waiting for the next user message: {label, part}
   let controller = null; // AbortController of the running answer
+  let editing = null; // index of the user message being edited (Send replaces it and what follows)
+  let modelEntries = []; // the /models/<provider> entries of the picked provider (vision flags)
 
   // ---------------------------------------------------------------- small building blocks
 
@@ -95,31 +102,6 @@
 
   // ---------------------------------------------------------------- rendering
 
-  function escapeHtml(text) {
-    return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-  }
-
-  function paragraphs(text) {
-    return text.split(/\n[ \t]*\n/).filter((p) => p.trim())
-      .map((p) => `<p>${escapeHtml(p.replace(/^\n+|\n+$/g, "")).replace(/\n/g, "<br>")}</p>`).join("");
-  }
-
-  /** Minimal markdown, escaped: fenced code blocks (an open fence runs to the end) and paragraphs. */
-  function markdownHtml(text) {
-    const fence = /^```([^\n`]*)\n([\s\S]*?)(?:^```[ \t]*$|(?![\s\S]))/gm;
-    let out = "";
-    let pos = 0;
-    let match;
-    while ((match = fence.exec(text))) {
-      out += paragraphs(text.slice(pos, match.index));
-      const lang = match[1].trim();
-      const cls = lang ? ` class="language-${escapeHtml(lang)}"` : "";
-      out += `<pre><code${cls}>${escapeHtml(match[2].replace(/\n+$/, ""))}</code></pre>`;
-      pos = match.index + match[0].length;
-    }
-    return out + paragraphs(text.slice(pos));
-  }
-
   /** The text of a message's content (a string, or a list of parts). */
   function contentText(content) {
     if (typeof content === "string") return content;
@@ -129,10 +111,29 @@
   /** Names shown for a message's attachments; a text bucket's file names are kept in localStorage. */
   function attachmentLabels(content) {
     if (!Array.isArray(content)) return [];
-    return content.filter((part) => part.bucket_id).map((part) => {
+    return content.filter((part) => part.bucket_id && !isImagePart(part)).map((part) => {
       if (part.name) return part.name;
       try { return JSON.parse(localStorage.getItem("bucket:" + part.bucket_id)).names.join(", "); } catch (_) { return "uploaded files"; }
     });
+  }
+
+  function isImagePart(part) {
+    return Boolean(part && part.name && IMAGE_NAME.test(part.name));
+  }
+
+  /** A small picture that opens the full image; only same-origin or http(s) URLs. */
+  function thumbnail(url, name) {
+    const link = node("a", "thumb");
+    if (!/^(https?:\/\/|\/|blob:)/.test(url)) return link;
+    link.href = url; link.target = "_blank"; link.rel = "noopener";
+    const img = node("img");
+    img.src = url; img.alt = name || "image"; img.title = name || "";
+    link.append(img);
+    return link;
+  }
+
+  function megabytes(bytes) {
+    return (bytes / 1048576).toFixed(bytes < 10485760 ? 1 : 0);
   }
 
   function providerLabel(provider) {
@@ -164,16 +165,21 @@
     const content = node("div", "content");
     const media = node("div", "media");
     const usage = node("div", "usage");
-    article.append(role, reasoning, content, media, usage);
+    const actions = node("div", "actions");
+    article.append(role, reasoning, content, media, usage, actions);
     for (const label of attachmentLabels(item.content)) role.append(" ", node("span", "chip", "file: " + label));
+    for (const part of Array.isArray(item.content) ? item.content : []) {
+      if (isImagePart(part)) media.append(thumbnail(part.url, part.name));
+    }
     let scheduled = false;
     const view = {
       element: article,
       render() {
         scheduled = false;
-        content.innerHTML = markdownHtml(contentText(item.content));
+        if (item.role === "user") content.textContent = contentText(item.content); // what was typed, as typed
+        else g4fMarkdown.render(content, contentText(item.content));
         reasoning.hidden = !item.reasoning;
-        reasoningText.innerHTML = markdownHtml(item.reasoning || "");
+        g4fMarkdown.render(reasoningText, item.reasoning || "");
         role.firstChild.textContent = item.role === "assistant" ? providerLabel(item.provider) : item.role;
         usage.textContent = item.usage ? usageText(item.usage) : "";
         usage.hidden = !item.usage;
@@ -184,15 +190,19 @@
       status(text) { reasoningSummary.textContent = text ? `Reasoning: ${text}` : "Reasoning"; },
       addMedia(urls) {
         for (const url of urls || []) {
-          if (!/^(https?:\/\/|\/)/.test(url)) continue;
-          const link = node("a");
-          link.href = url; link.target = "_blank"; link.rel = "noopener";
-          const img = node("img"); img.src = url; img.alt = "";
-          link.append(img); media.append(link);
+          media.append(thumbnail(url));
         }
       },
       error(text) { article.append(node("div", "error", text)); },
       warning(text) { article.append(node("div", "warning", text)); },
+      info(text) { article.append(node("div", "info", text)); },
+      action(label, title, onClick) {
+        const button = node("button", "", label);
+        button.type = "button";
+        button.title = title;
+        button.addEventListener("click", onClick);
+        actions.append(button);
+      },
       suggestions(list) {
         const box = node("div", "suggestions");
         for (const text of list || []) {
@@ -209,7 +219,13 @@
   }
 
   function showMessages() {
-    ui.messages.replaceChildren(...conv.items.map((item) => messageView(item).element));
+    const last = conv.items.length - 1;
+    ui.messages.replaceChildren(...conv.items.map((item, index) => {
+      const view = messageView(item);
+      if (item.role === "user") view.action("Edit", "Edit this message and send it again", () => startEdit(index));
+      if (item.role === "assistant" && index === last) view.action("Regenerate", "Answer the last message again", regenerate);
+      return view.element;
+    }));
     ui.messages.scrollTop = ui.messages.scrollHeight;
   }
 
@@ -262,6 +278,7 @@
 
   function openConversation(target) {
     if (controller) controller.abort();
+    stopEditing();
     conv = target;
     localStorage.setItem("g4f:current", conv.id);
     ui.system.value = conv.system || "";
@@ -308,9 +325,11 @@
     const fallback = node("option", "", "(default)");
     fallback.value = "";
     ui.model.replaceChildren(fallback);
+    modelEntries = [];
     if (!provider) return;
     try {
       const entries = await getJSON("models/" + encodeURIComponent(provider));
+      modelEntries = entries.flatMap((entry) => (Array.isArray(entry.models) ? entry.models : [entry]));
       const addOption = (parent, m) => {
         const id = m.model || m.id;
         const option = node("option", "", (m.label || id) + (m.task ? ` (${m.task})` : ""));
@@ -331,6 +350,19 @@
     } catch (err) {
       notice(`Could not load the models of ${provider}: ${err.message}`);
     }
+    showAttachments();
+  }
+
+  /** Whether the picked model is known not to see images (unknown under automatic choice). */
+  function modelIsBlind() {
+    const id = ui.model.value || (modelEntries.find((m) => m.default) || {}).model;
+    const entry = modelEntries.find((m) => (m.model || m.id) === id);
+    return Boolean(entry) && !entry.vision;
+  }
+
+  function visionWarning() {
+    const model = ui.model.value || "the default model";
+    return `${model} of ${ui.provider.value} cannot see images: pick a vision model, or the image is ignored.`;
   }
 
   // ---------------------------------------------------------------- chatting
@@ -398,6 +430,14 @@
     const text = ui.prompt.value.trim();
     if (!text || controller) return;
     const target = conv;
+    const images = pending.some((p) => isImagePart(p.part));
+    if (editing !== null) {
+      const kept = target.items[editing].content; // files attached to the edited message stay attached
+      const parts = Array.isArray(kept) ? kept.filter((part) => part.bucket_id) : [];
+      pending = [...parts.map((part) => ({ part })), ...pending];
+      target.items.splice(editing);
+      stopEditing();
+    }
     const content = pending.length ? [...pending.map((p) => p.part), { type: "text", text }] : text;
     pending = [];
     showAttachments();
@@ -407,11 +447,17 @@
     ui.prompt.value = "";
     save(target);
     showMessages();
+    await answer(target, images && modelIsBlind());
+  }
+
+  /** Ask for the answer to the conversation as it stands (its last item is the user's message). */
+  async function answer(target, blindModel) {
 
     const item = { role: "assistant", content: "" };
     const view = messageView(item);
     view.element.classList.add("streaming");
     ui.messages.append(view.element);
+    if (blindModel) view.warning(visionWarning());
     const provider = ui.provider.value;
     const body = {
       id: uuid(), conversation_id: target.id, model: ui.model.value, provider,
@@ -433,7 +479,7 @@
         ui.messages.scrollTop = ui.messages.scrollHeight;
       }
     } catch (err) {
-      if (err.name === "AbortError") view.warning("Stopped.");
+      if (err.name === "AbortError") view.info("Stopped.");
       else view.error(err.message);
     } finally {
       controller = null;
@@ -442,21 +488,53 @@
       view.render();
       if (item.content || item.reasoning) target.items.push(item);
       save(target);
+      if (conv === target && item.content) showMessages(); // its Regenerate button
       refreshShare(target);
     }
+  }
+
+  /** Answer the last user message again, replacing the answer it had. */
+  function regenerate() {
+    if (controller) return;
+    while (conv.items.length && conv.items[conv.items.length - 1].role === "assistant") conv.items.pop();
+    if (!conv.items.length) return;
+    save(conv);
+    showMessages();
+    answer(conv, false);
+  }
+
+  /** Put a sent message back into the prompt box; Send replaces it and drops what came after it. */
+  function startEdit(index) {
+    if (controller) return;
+    editing = index;
+    ui.prompt.value = contentText(conv.items[index].content);
+    ui.editing.hidden = false;
+    ui.prompt.focus();
+  }
+
+  function stopEditing() {
+    editing = null;
+    ui.editing.hidden = true;
   }
 
   // ---------------------------------------------------------------- files
 
   function showAttachments(extra) {
-    const chips = pending.map((p) => node("span", "chip", "file: " + p.label));
-    ui.attachments.replaceChildren(...chips, ...(extra ? [extra] : []));
+    const chips = pending.map((p) => {
+      if (!isImagePart(p.part)) return node("span", "chip", "file: " + p.label);
+      const chip = node("span", "chip image");
+      chip.append(thumbnail(p.preview || p.part.url, p.label), " " + p.label);
+      return chip;
+    });
+    const warning = pending.some((p) => isImagePart(p.part)) && modelIsBlind() ? [node("span", "chip warning", visionWarning())] : [];
+    ui.attachments.replaceChildren(...chips, ...warning, ...(extra ? [extra] : []));
   }
 
   /** Upload into a new bucket, wait until the server has read it, and keep its parts for the next message. */
   async function upload(files) {
     const bucket = uuid();
-    const progress = node("span", "chip", `Uploading ${files.length} file(s)…`);
+    const total = files.reduce((sum, file) => sum + file.size, 0);
+    const progress = node("span", "chip", `Uploading ${files.length} file(s), ${megabytes(total)} MB…`);
     showAttachments(progress);
     const form = new FormData();
     for (const file of files) form.append("files", file, file.name);
@@ -471,7 +549,10 @@
         let size = 0;
         for await (const event of readEvents(stream)) {
           if (event.error) throw new Error(event.error.message || String(event.error));
-          if (event.action === "load") progress.textContent = `Reading… ${event.size} bytes`;
+          if (event.action === "load") {
+            const percent = total ? Math.min(99, Math.round((100 * event.size) / total)) : 0;
+            progress.textContent = `Reading… ${percent}% (${megabytes(event.size)} MB)`;
+          }
           if (event.action === "done") size = event.size;
         }
         localStorage.setItem("bucket:" + bucket, JSON.stringify({ names, size }));
@@ -480,7 +561,8 @@
       for (const media of result.media || []) {
         const name = typeof media === "string" ? media : media.name;
         const url = `${config.base_url}files/${bucket}/media/${encodeURIComponent(name)}`;
-        pending.push({ label: name, part: { bucket_id: bucket, name, url } });
+        const file = files.find((f) => f.name === name);
+        pending.push({ label: name, part: { bucket_id: bucket, name, url }, preview: file && URL.createObjectURL(file) });
       }
       showAttachments(names.length || (result.media || []).length ? null : node("span", "chip error", "No supported file"));
     } catch (err) {
@@ -513,7 +595,72 @@
     ui.shareLink.href = link;
     ui.shareLink.textContent = link;
     ui.shareQr.href = `${config.base_url}g4f/qrcode/${encodeURIComponent(shareId)}`;
+    ui.shareNotice.hidden = !LOOPBACK.test(new URL(link, location.href).hostname);
     ui.sharePanel.hidden = false;
+  }
+
+  /** Remove the shared copy from the server; the conversation itself stays. */
+  async function unshare() {
+    const key = "share:" + conv.id;
+    const shareId = localStorage.getItem(key);
+    if (shareId) {
+      const response = await api("chat/" + encodeURIComponent(shareId), { method: "DELETE" });
+      if (!response.ok && response.status !== 404) throw new Error(await errorMessage(response));
+    }
+    localStorage.removeItem(key);
+    ui.sharePanel.hidden = true;
+  }
+
+  // ---------------------------------------------------------------- API keys
+
+  /** The key settings: one row per provider that takes a key; keys are written, never read back. */
+  async function showKeys() {
+    ui.keysPanel.hidden = false;
+    let providers;
+    try {
+      providers = await getJSON("keys");
+    } catch (err) {
+      ui.keysList.replaceChildren(node("p", "error", "Could not load the key settings: " + err.message));
+      return;
+    }
+    if (!providers.length) ui.keysList.replaceChildren(node("p", "", "No provider here takes an API key."));
+    else ui.keysList.replaceChildren(...providers.map(keyRow));
+  }
+
+  function keyRow(p) {
+    const row = node("form", "key-row");
+    row.dataset.provider = p.name;
+    const label = node("label", "", p.label);
+    const input = node("input");
+    input.type = "password";
+    input.autocomplete = "off";
+    input.placeholder = p.stored ? "stored (enter a new key to replace it)" : "API key";
+    input.setAttribute("aria-label", `API key for ${p.label}`);
+    label.append(input);
+    const save = node("button", "", "Save");
+    save.type = "submit";
+    const remove = node("button", "", "Remove");
+    remove.type = "button";
+    remove.disabled = !p.stored;
+    const state = node("span", "key-state", p.stored ? "stored" : p.needs_auth ? "needed" : "optional");
+    const note = p.variable_set ? node("span", "key-note", `${p.variable} is set and wins over a stored key`) : "";
+    row.append(label, save, remove, state, note);
+    const call = async (method, body) => {
+      const response = await api("keys/" + encodeURIComponent(p.name), {
+        method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(await errorMessage(response));
+    };
+    row.addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (!input.value.trim()) return;
+      call("POST", { api_key: input.value.trim() })
+        .then(() => { input.value = ""; return showKeys(); }, (err) => { state.textContent = err.message; state.className = "key-state error"; });
+    });
+    remove.addEventListener("click", () => {
+      call("DELETE").then(showKeys, (err) => { state.textContent = err.message; state.className = "key-state error"; });
+    });
+    return row;
   }
 
   /** A shared conversation stays current: each finished answer updates the share. */
@@ -540,6 +687,13 @@
   });
   ui.share.addEventListener("click", () => share().catch((err) => notice("Sharing failed: " + err.message)));
   ui.shareClose.addEventListener("click", () => { ui.sharePanel.hidden = true; });
+  ui.unshare.addEventListener("click", () => unshare().catch((err) => notice("Stopping the share failed: " + err.message)));
+  ui.keysButton.addEventListener("click", () => (ui.keysPanel.hidden ? showKeys() : (ui.keysPanel.hidden = true)));
+  ui.keysClose.addEventListener("click", () => { ui.keysPanel.hidden = true; });
+  ui.editing.querySelector("button").addEventListener("click", () => { stopEditing(); ui.prompt.value = ""; });
+  ui.model.addEventListener("change", () => showAttachments());
+  ui.menu.addEventListener("click", () => document.body.classList.toggle("sidebar-open"));
+  ui.conversations.addEventListener("click", () => document.body.classList.remove("sidebar-open"));
 
   const current = localStorage.getItem("g4f:current");
   openConversation(storedConversations().find((c) => c.id === current) || newConversation());
