@@ -170,6 +170,12 @@ class ShareHandler(G4FAPIHandler):
     async def post(self, share_id: str) -> None:
         self.write_json({"share_id": await asyncio.to_thread(shares.save_share, share_id, self.json_body())})
 
+    @web.authenticated
+    @authorized
+    async def delete(self, share_id: str) -> None:
+        await asyncio.to_thread(shares.delete_share, share_id)
+        self.write_json({"share_id": share_id, "deleted": True})
+
 
 class SynthesizeHandler(G4FAPIHandler):
     @web.authenticated

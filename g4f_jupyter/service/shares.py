@@ -1,4 +1,5 @@
-"""Shared chats (``/backend-api/v2/chat/<share_id>``): era-A semantics, made safe.
+"""Shared chats (``/backend-api/v2/chat/<share_id>``): era-A semantics, made safe, plus
+``DELETE`` to stop sharing (upstream has no way to take a share down).
 
 The share is the client's conversation object, stored whole and atomically. The file
 itself is the source of truth for ``updated`` (no in-memory cache), so the kernel and
@@ -19,7 +20,7 @@ from ..store.layout import share_file
 from ..store.locks import file_lock
 from .validation import SafeJson, Text, validate
 
-__all__ = ["NOT_MODIFIED", "load_share", "new_share_id", "parse_if_none_match", "save_share"]
+__all__ = ["NOT_MODIFIED", "delete_share", "load_share", "new_share_id", "parse_if_none_match", "save_share"]
 
 NOT_MODIFIED = object()
 
@@ -89,3 +90,13 @@ def load_share(share_id: str, if_none_match: str | None = None) -> dict[str, Any
     if stamp is not None and data.get("updated") == stamp:
         return NOT_MODIFIED
     return data
+
+
+def delete_share(share_id: str) -> None:
+    """Stop sharing: remove the stored conversation (404 if there is none), so its link answers 404."""
+    path = share_file(share_id)
+    with file_lock(path.with_suffix(".lock")):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            raise NotFoundError(f"no shared chat {share_id!r}") from None
