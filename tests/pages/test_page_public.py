@@ -76,5 +76,7 @@ async def test_public_view_loads_only_the_renderer_without_login(anonymous_get: 
     for src in scripts:
         response = await anonymous_get(src.removeprefix(jp_base_url))
         assert response.code == 200, src
-    for private in ["g4f/public/static/chat.js", "g4f/public/static/chat.css", "g4f/public/static/..%2Fpages.py"]:
-        assert (await anonymous_get(private)).code in (400, 404), private
+    for private in ["g4f/public/static/chat.js", "g4f/public/static/chat.css", "g4f/public/static/vendor/README.md"]:
+        assert (await anonymous_get(private)).code == 404, private
+    traversal = await anonymous_get("g4f/public/static/vendor/..%2F..%2Fpages.py")
+    assert traversal.code == 403 and "message" in json.loads(traversal.body)["error"]

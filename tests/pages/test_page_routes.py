@@ -130,7 +130,8 @@ async def test_shared_chat_view_is_escaped_html(jp_fetch: Any, jp_base_url: str)
     assert "Local · SmolLM2-135M-Instruct" in body
     assert "total 12" in body
     scripts = re.findall(r"<script\b[^>]*>", body)
-    assert scripts and all(re.fullmatch(rf'<script src="{re.escape(jp_base_url)}g4f/static/[\w./-]+" defer>', s) for s in scripts)
+    ours = rf'<script src="{re.escape(jp_base_url)}g4f/static/[\w./-]+" defer>'
+    assert scripts and all(re.fullmatch(ours, s) for s in scripts)
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "script-src 'self';" in csp and "unsafe-eval" not in csp
 
