@@ -93,7 +93,7 @@ async def answer(provider: str) -> str:
 
 
 async def until(condition: Any) -> None:
-    for _ in range(200):
+    for _ in range(500):
         if condition():
             return
         await asyncio.sleep(0.01)
