@@ -62,9 +62,8 @@ def _environment() -> _Environment:
 
 
 @functools.lru_cache(maxsize=8)
-def _ssl_context(environment: _Environment) -> ssl.SSLContext:
+def _ssl_context(cafile: str | None, capath: str | None) -> ssl.SSLContext:
     """One verifying TLS context per CA setting, shared by every session (building one costs ~20 ms)."""
-    cafile, capath = environment[0] or environment[1] or None, environment[2] or None
     return ssl.create_default_context(cafile=cafile or (None if capath else certifi.where()), capath=capath)
 
 
@@ -116,7 +115,8 @@ async def request(owner: str, method: str, url: str, **kwargs: Any) -> AsyncIter
     Transport errors become one line naming the provider and the URL (:func:`reachable`).
     """
     environment = _environment()
-    proxy, context = _proxy(url, environment), _ssl_context(environment)
+    proxy = _proxy(url, environment)
+    context = _ssl_context(environment[0] or environment[1], environment[2])
     with reachable(owner, url):
         session = pooled_client(owner)
         async with session.request(method, _as_sent(url), proxy=proxy, ssl=context, **kwargs) as response:
