@@ -14,6 +14,7 @@ Routes under ``$JUPYTERHUB_SERVICE_PREFIX``: ``chat/<id>`` (the read-only page),
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from typing import Any
@@ -128,7 +129,8 @@ def main() -> None:
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/g4f-shares/")
     app = make_app(prefix, bool(bool_or_text(os.environ.get(PUBLIC_ENV))))
     app.listen(url.port or 80, url.hostname or "127.0.0.1")
-    ioloop.IOLoop.current().start()
+    with contextlib.suppress(KeyboardInterrupt):  # how the hub stops its managed services
+        ioloop.IOLoop.current().start()
 
 
 if __name__ == "__main__":

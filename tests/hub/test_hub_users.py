@@ -1,0 +1,126 @@
+"""Two users on a real JupyterHub: the extension in each server, one shared model, shares between users, privacy."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from hubrig import Hub
+
+from g4f_jupyter.core.drivers.local import model_path
+
+V2 = "backend-api/v2"
+
+
+def chat(client: httpx.Client, user: str, prompt: str, **extra: Any) -> list[dict[str, Any]]:
+    """Stream a chat through ``client`` from ``user``'s server; the events as they arrived."""
+    body = {"messages": [{"role": "user", "content": prompt}], "max_tokens": 16, "temperature": 0, **extra}
+    with client.stream("POST", f"user/{user}/{V2}/conversation", json=body) as response:
+        assert response.status_code == 200, response.read()
+        return [json.loads(line) for line in response.iter_lines() if line]
+
+
+def answer_of(events: list[dict[str, Any]]) -> str:
+    return "".join(e["content"] for e in events if e["type"] == "content")
+
+
+def model_requests(log: Path) -> int:
+    return log.read_text(errors="replace").count("POST /v1/chat/completions")
+
+
+def embedded_model_mapped(pid: int) -> bool:
+    """Whether the process has the embedded GGUF mapped, i.e. has loaded the Local model."""
+    return str(model_path()) in Path(f"/proc/{pid}/maps").read_text()
+
+
+def test_every_users_server_serves_the_extension_through_the_hub(team_hub: Hub) -> None:
+    for user in ("alice", "bob"):
+        with team_hub.client(user) as client:
+            assert client.get(f"user/{user}/{V2}/version").status_code == 200
+            providers = client.get(f"user/{user}/{V2}/providers").json()
+            assert providers[0]["name"] == "HubModel"  # the hub-wide catalog, before the shipped one
+            assert "Local" in [p["name"] for p in providers]  # the embedded model is still on offer
+            page = client.get(f"user/{user}/g4f/")
+            assert page.status_code == 200
+            config = json.loads(re.search(r'<script id="g4f-config"[^>]*>(.*?)</script>', page.text, re.S)[1])
+            assert config["base_url"] == f"/user/{user}/"
+            # links name the hub's public address, not the server's own port
+            assert config["share_prefix"] == f"{team_hub.url}user/{user}/g4f/chat/"
+
+
+def test_both_users_are_answered_by_the_one_shared_model(team_hub: Hub, shared_model: tuple[str, Path]) -> None:
+    before = model_requests(shared_model[1])
+    for user in ("alice", "bob"):
+        with team_hub.client(user) as client:
+            events = chat(client, user, "Say hello.")
+        assert events[0]["provider"]["name"] == "HubModel"
+        assert answer_of(events).strip()
+        assert not embedded_model_mapped(team_hub.server_pid(user))  # the embedded model stays unloaded
+    assert model_requests(shared_model[1]) == before + 2
+
+
+def test_the_embedded_model_loads_only_when_a_user_picks_it(team_hub: Hub) -> None:
+    with team_hub.client("bob") as client:
+        events = chat(client, "bob", "Say hello.", provider="Local")
+    assert events[0]["provider"]["name"] == "Local" and answer_of(events).strip()
+    assert embedded_model_mapped(team_hub.server_pid("bob"))
+    assert not embedded_model_mapped(team_hub.server_pid("alice"))
+
+
+def test_alice_shares_a_chat_that_bob_reads_and_a_visitor_does_not(team_hub: Hub) -> None:
+    share_id = uuid.uuid4().hex
+    alice, bob, visitor = team_hub.client("alice"), team_hub.client("bob"), team_hub.client()
+    with alice, bob, visitor:
+        answer = answer_of(chat(alice, "alice", "Name a colour."))
+        conversation = {
+            "id": share_id,
+            "title": "Colours",
+            "items": [{"role": "user", "content": "Name a colour."}, {"role": "assistant", "content": answer}],
+            "updated": int(time.time() * 1000),
+        }
+        published = alice.post(f"services/g4f-shares/api/chat/{share_id}", json=conversation)
+        assert published.status_code == 200 and published.json() == {"share_id": share_id}
+
+        page = bob.get(f"services/g4f-shares/chat/{share_id}")
+        assert page.status_code == 200 and "Colours" in page.text and "Name a colour." in page.text
+        stored = bob.get(f"services/g4f-shares/api/chat/{share_id}").json()
+        assert stored["items"] == conversation["items"] and stored["owner"] == "alice"
+
+        taken = bob.post(f"services/g4f-shares/api/chat/{share_id}", json={**conversation, "title": "Mine now"})
+        assert taken.status_code == 403 and "another user" in taken.json()["error"]["message"]
+        assert bob.get(f"services/g4f-shares/api/chat/{share_id}").json()["title"] == "Colours"
+        assert bob.get("services/g4f-shares/chat/no-such-share").status_code == 404
+
+        refused = visitor.get(f"services/g4f-shares/chat/{share_id}")
+        assert refused.status_code == 302 and "/hub/api/oauth2/authorize" in refused.headers["location"]
+        assert visitor.get(f"services/g4f-shares/chat/{share_id}", follow_redirects=True).url.path == "/hub/login"
+        assert visitor.post(f"services/g4f-shares/api/chat/{share_id}", json=conversation).status_code == 403
+        bad = alice.post(f"services/g4f-shares/api/chat/{share_id}", content=b"{not json")
+        assert bad.status_code == 400 and bad.json()["error"]["message"]
+
+
+def test_buckets_keys_memory_and_usage_stay_private(team_hub: Hub) -> None:
+    alice, bob, visitor = team_hub.client("alice"), team_hub.client("bob"), team_hub.client()
+    with alice, bob, visitor:
+        uploaded = alice.post(f"user/alice/{V2}/files/notes", files=[("files", ("notes.txt", b"alice's secret"))])
+        assert uploaded.status_code == 200, uploaded.text
+        assert alice.post(f"user/alice/{V2}/memory/alice", json={"id": "c1", "items": [
+            {"role": "user", "content": "alice's memory"}]}).status_code == 200
+        assert alice.get(f"user/alice/{V2}/memory/alice").status_code == 200
+        private = [
+            ("GET", f"user/alice/{V2}/files/notes"),
+            ("GET", f"user/alice/{V2}/memory/alice"),
+            ("GET", f"user/alice/{V2}/providers"),
+            ("GET", "user/alice/g4f/"),
+            ("POST", f"user/alice/{V2}/upload_cookies"),
+            ("POST", f"user/alice/{V2}/usage"),
+        ]
+        for method, path in private:
+            assert bob.request(method, path).status_code == 403, path
+            assert visitor.request(method, path).status_code in (302, 403), path
+        assert bob.get(f"user/bob/{V2}/files/notes").status_code == 404  # bob's own server has no such bucket
