@@ -16,6 +16,7 @@ $(VENV)/.installed: pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install -e '.[local,lab,test]'
+	npm install --prefix $(VENV)/node --no-audit --no-fund configurable-http-proxy@5  # JupyterHub's proxy, for tests/hub
 	touch $@
 
 install: $(VENV)/.installed
@@ -35,7 +36,7 @@ system-deps:
 
 ## The whole test suite, on the real model, a real server, a real kernel and a real browser.
 test: $(VENV)/.installed-test system-deps
-	$(VENV)/bin/python -m pytest -v
+	PATH="$(abspath $(VENV))/node/node_modules/.bin:$$PATH" $(VENV)/bin/python -m pytest -v
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/bench_local.py
