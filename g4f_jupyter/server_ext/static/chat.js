@@ -692,7 +692,8 @@
   ui.keysClose.addEventListener("click", () => { ui.keysPanel.hidden = true; });
   ui.editing.querySelector("button").addEventListener("click", () => { stopEditing(); ui.prompt.value = ""; });
   ui.model.addEventListener("change", () => showAttachments());
-  ui.menu.addEventListener("click", () => document.body.classList.toggle("sidebar-open"));
+  ui.menu.addEventListener("click", (e) => { e.stopPropagation(); document.body.classList.toggle("sidebar-open"); });
+  document.querySelector("main").addEventListener("click", () => document.body.classList.remove("sidebar-open"));
   ui.conversations.addEventListener("click", () => document.body.classList.remove("sidebar-open"));
 
   const current = localStorage.getItem("g4f:current");
