@@ -39,6 +39,7 @@ from .events import (
     Reasoning,
     Usage,
 )
+from .images import generate_images, makes_images
 from .provider import ChatMessage, Provider
 from .registry import Registry, get_registry
 
@@ -71,6 +72,7 @@ class ChatRequest:
     web_search: bool | str = False  # True: search the prompt; a string: search that query
     action: str | None = None  # "next" (default), "continue" or "variant", as the page sends it
     conversation: dict[str, Any] | None = None  # the state a provider returned last turn, handed back
+    download_media: bool = True  # copy generated media into the data directory
 
     def key_for(self, provider: str) -> str | None:
         """The key this request gives ``provider``: its entry (any case) when keys are per provider."""
@@ -267,11 +269,15 @@ async def _turn(
             yield Parameters(params)
         started = False
         messages, kwargs = _provider_call(request, provider)
+        key = request.key_for(provider.name)
         try:
-            stream = provider.create_async_generator(
-                candidate.model, messages, api_key=request.key_for(provider.name), api_base=request.api_base,
-                **kwargs,
-            )
+            if makes_images(provider, candidate.model):
+                prompt = str(kwargs.get("prompt") or (message_text(messages[-1]) if messages else ""))
+                stream = generate_images(provider, candidate.model, prompt, key, request.api_base, kwargs)
+            else:
+                stream = provider.create_async_generator(
+                    candidate.model, messages, api_key=key, api_base=request.api_base, **kwargs
+                )
             async with contextlib.aclosing(stream):
                 async for event in stream:
                     if isinstance(event, Usage):

@@ -162,7 +162,11 @@ class SearchHandler(G4FAPIHandler):
     @authorized
     async def get(self, tags: str) -> None:
         skip = parse_int(self.get_query_argument("skip", None), 0, "skip")
-        name = media.search_media(tags, skip, bool_or_text(self.get_query_argument("random", None)))
+        least = self.get_query_argument("min", None)
+        name = media.search_media(
+            tags, skip, bool_or_text(self.get_query_argument("random", None)),
+            None if least is None else parse_int(least, 0, "min"),
+        )
         self.redirect(url_path_join(self.base_url, "media", quote(name)))
 
 

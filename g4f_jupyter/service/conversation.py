@@ -15,6 +15,7 @@ from typing import Any
 from ..core.events import Error, Event, Log
 from ..core.runner import Candidate, ChatRequest, message_text, plan_chat, run_chat
 from .buckets import ground_messages, validate_bucket_id
+from .generated import save_generated
 from .search import NOT_SEARCHED, SearchUnavailable, grounded_prompt, search_web, sources_line
 from .settings import OperatorSettings
 
@@ -93,11 +94,14 @@ async def with_web_search(
 async def _grounded_chat(
     request: ChatRequest, candidates: list[Candidate], settings: OperatorSettings | None
 ) -> AsyncGenerator[Event, None]:
-    """Search the web and expand bucket references as asked, run the chat, then log what was included.
+    """Search the web and expand bucket references as asked, run the chat (saving the media it
+    makes), then log what was included.
 
     Searching and grounding read the network and files, so they run inside the stream; their log
     lines come after the runner's own events, keeping the protocol order (logs last).
     """
+    index = _last_user(request.messages)
+    prompt = message_text(request.messages[index]) if index is not None else ""
     request, searched = await with_web_search(request, settings)
     try:
         messages, lines = await ground_messages(request.messages, _grounding_budget(candidates))
@@ -105,7 +109,10 @@ async def _grounded_chat(
         yield Error(error=type(exc).__name__, message=f"reading the chat's files failed: {exc}")
         return
     request = dataclasses.replace(request, messages=messages)
-    async with contextlib.aclosing(run_chat(request, candidates)) as events:
+    chat = run_chat(request, candidates)
+    if request.download_media:
+        chat = save_generated(chat, prompt, candidates, settings)
+    async with contextlib.aclosing(chat) as events:
         async for event in events:
             yield event
     for line in ([searched] if searched else []) + lines:

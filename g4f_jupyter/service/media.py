@@ -65,12 +65,13 @@ def _candidates() -> list[str]:
     return names
 
 
-def search_media(tags: str, skip: int = 0, seed: bool | str = False) -> str:
+def search_media(tags: str, skip: int = 0, seed: bool | str = False, minimum: int | None = None) -> str:
     """The name of a media file matching ``tags`` (terms joined by ``+``), or 404.
 
     A file scores one per term found in its MIME tag and one per term found in its name,
-    and matches with a score of at least the number of terms. ``skip`` picks the n-th
-    match; ``seed`` picks one at random (``True`` unseeded, a string as the seed).
+    and matches with a score of at least ``minimum`` (default: the number of terms, so
+    ``min=1`` finds files with any of the words). ``skip`` picks the n-th match; ``seed``
+    picks one at random (``True`` unseeded, a string as the seed).
     """
     terms = [t for t in tags.lower().split("+") if t]
     if not terms:
@@ -79,7 +80,7 @@ def search_media(tags: str, skip: int = 0, seed: bool | str = False) -> str:
     for name in _candidates():
         mime, lowered = _mime_tag(name), name.lower()
         score = sum(term in mime for term in terms) + sum(term in lowered for term in terms)
-        if score >= len(terms):
+        if score >= (len(terms) if minimum is None else minimum):
             matches.append(name)
     if not matches:
         raise NotFoundError(f"no media matches {tags!r}")

@@ -192,6 +192,8 @@ def build_request(
     ignored = checked.ignored if checked.ignored is not None else (header(headers, "x-ignored") or "").split()
     options = {k: getattr(checked, k) for k in PROVIDER_OPTIONS if getattr(checked, k) is not None}
     options.update(checked.__pydantic_extra__ or {})
+    # For image models: the page's raw prompt and window shape (other drivers ignore them).
+    options.update({k: getattr(checked, k) for k in ("prompt", "aspect_ratio") if getattr(checked, k)})
     request = ChatRequest(
         messages=[m.model_dump(exclude_unset=True) for m in checked.messages],
         model=checked.model,
@@ -204,6 +206,7 @@ def build_request(
         web_search=_switch(checked.web_search),
         action=checked.action,
         conversation=checked.conversation,
+        download_media=checked.download_media is not False,
     )
     return _with_defaults(request, settings)
 

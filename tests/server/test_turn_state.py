@@ -57,7 +57,8 @@ async def test_conversation_state_goes_back_to_its_provider(stateful, raw_fetch)
     state = next(e["conversation"] for e in lines(first.body) if e["type"] == "conversation")
     assert state == {"Remote": {"Upstream": {"thread": "t-1", "turn": 1}}}  # keyed by our provider's name
     assert "conversation" not in StatefulPeer.bodies[0]
-    again = {"provider": "Remote", "messages": [*EXCHANGE, {"role": "user", "content": "Go on."}], "conversation": state}
+    follow_up = [*EXCHANGE, {"role": "user", "content": "Go on."}]
+    again = {"provider": "Remote", "messages": follow_up, "conversation": state}
     second = await raw_fetch(f"{V2}/conversation", "POST", body=again)
     assert second.code == 200
     assert StatefulPeer.bodies[1]["conversation"] == {"Upstream": {"thread": "t-1", "turn": 1}}
