@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from hubrig import Hub
 
 from g4f_jupyter.core.drivers.local import model_path
+from g4f_jupyter.hub.publish import HubShareError, publish_to_hub
 
 V2 = "backend-api/v2"
 
@@ -124,3 +126,33 @@ def test_buckets_keys_memory_and_usage_stay_private(team_hub: Hub) -> None:
             assert bob.request(method, path).status_code == 403, path
             assert visitor.request(method, path).status_code in (302, 403), path
         assert bob.get(f"user/bob/{V2}/files/notes").status_code == 404  # bob's own server has no such bucket
+
+
+def server_environment(pid: int) -> dict[str, str]:
+    """The environment JupyterHub gave a user's server (what its kernels inherit too)."""
+    pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(pair.decode().split("=", 1) for pair in pairs if b"=" in pair)
+
+
+def test_alices_server_publishes_with_the_credentials_the_hub_gave_it(
+    team_hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice_env = server_environment(team_hub.server_pid("alice"))
+    bob_env = server_environment(team_hub.server_pid("bob"))
+    for name in ("JUPYTERHUB_API_TOKEN", "JUPYTERHUB_PUBLIC_HUB_URL", "JUPYTERHUB_PUBLIC_URL", "JUPYTERHUB_BASE_URL"):
+        monkeypatch.setenv(name, alice_env[name])
+    monkeypatch.delenv("G4F_HUB_SHARES_URL", raising=False)
+    share_id = uuid.uuid4().hex
+    conversation = {"title": "From alice's server", "items": [{"role": "user", "content": "hi"}], "updated": 1}
+
+    link = publish_to_hub(share_id, conversation)
+
+    assert link == f"{team_hub.url}services/g4f-shares/chat/{share_id}"
+    with team_hub.client("bob") as bob:
+        assert "From alice&#39;s server" in bob.get(link).text
+    with pytest.raises(HubShareError) as taken:  # bob's server, with bob's rights, cannot overwrite it
+        publish_to_hub(share_id, {**conversation, "updated": 2}, token=bob_env["JUPYTERHUB_API_TOKEN"])
+    assert taken.value.status == 403
+    with pytest.raises(HubShareError) as forged:
+        publish_to_hub(share_id, conversation, token="not-a-hub-token")
+    assert forged.value.status == 403
