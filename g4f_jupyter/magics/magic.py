@@ -24,7 +24,7 @@ from .history import ERR_NAME, History, last_error, record_error
 from .info import help_text, providers_table, version_text
 from .interpolation import interpolate
 from .options import FORMATS, MagicOptions, parse_options
-from .render import Answer, LiveOutput, show_error, show_text, strip_fences
+from .render import Answer, LiveOutput, show_error, show_media, show_text, strip_fences
 
 __all__ = ["G4FMagics"]
 
@@ -141,6 +141,8 @@ class G4FMagics(Magics):
             show_text(f"[{state.provider.name} · {state.provider.model}{tokens}]")
         if fmt == "code" and state.text:
             self._insert_code(strip_fences(state.text))
+        if fmt == "image":
+            show_media(state.media)
         if not options.no_history:
             self.history.record(prompt, state.text)
         return Answer(state.text, cell=self.ipython.execution_count)

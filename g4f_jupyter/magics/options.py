@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 
 __all__ = ["FORMATS", "OPTIONS", "SUBCOMMANDS", "MagicOptions", "Option", "option_help", "parse_options"]
 
-FORMATS = ("markdown", "code", "html", "json", "math", "text")
+FORMATS = ("markdown", "code", "html", "json", "math", "text", "image")
 # Subcommand -> what it does (parsing recognises the names, ``%g4f help`` prints the lines).
 SUBCOMMANDS = {
     "list": "providers, whether their key is set (and which variable), models",

@@ -7,15 +7,23 @@ place, so there the text deltas are written to stdout as they arrive.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any
 
-from IPython.display import HTML, JSON, Code, DisplayHandle, Markdown, Math, Pretty, display
+from IPython.display import HTML, JSON, Code, DisplayHandle, Image, Markdown, Math, Pretty, display
 
-__all__ = ["Answer", "LiveOutput", "render", "show_error", "show_text", "strip_fences"]
+from ..core.events import Media
+from ..errors import G4FError
+from ..service.generated import MEDIA_URL
+from ..service.media import media_file
+
+__all__ = ["Answer", "LiveOutput", "render", "show_error", "show_media", "show_text", "strip_fences"]
 
 _FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<body>.*?)^[ \t]*(?P=fence)[`~]*[ \t]*$", re.M | re.S)
 _OPEN_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n(?P<body>.*)\Z", re.M | re.S)
@@ -65,7 +73,7 @@ def render(text: str, fmt: str, final: bool = True) -> Any:
     While streaming (``final=False``) formats that need the whole answer (json, code)
     show the raw text.
     """
-    if fmt == "markdown":
+    if fmt in ("markdown", "image"):  # image: the text as Markdown, the pictures shown after it
         return Markdown(text)
     if fmt == "html":
         return HTML(strip_fences(text) if final else text)
@@ -144,3 +152,22 @@ def show_text(plain: str, markdown: str | None = None) -> None:
     if markdown is not None:
         bundle["text/markdown"] = markdown
     display(bundle, raw=True)
+
+
+def _picture(url: str) -> Image:
+    """A displayable picture: saved media read from the data directory, inline data decoded, else linked."""
+    if url.startswith(MEDIA_URL):
+        return Image(data=media_file(url[len(MEDIA_URL):].split("?", 1)[0]).read_bytes())
+    if url.startswith("data:"):
+        return Image(data=base64.b64decode(url.partition(",")[2], validate=True))
+    return Image(url=url)
+
+
+def show_media(media: Iterable[Media]) -> None:
+    """Every picture of the answer in the cell (``-f image``); one that cannot be read is a one-line error."""
+    for event in media:
+        for url in event.urls:
+            try:
+                display(_picture(url))
+            except (G4FError, OSError, ValueError, binascii.Error) as exc:
+                show_error(f"cannot show {url[:80]}: {exc}")
