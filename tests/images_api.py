@@ -26,7 +26,8 @@ PNG = png()
 
 
 class ImagesAPI(BaseHTTPRequestHandler):
-    """``POST /v1/images/generations`` as OpenAI answers it (``b64_json``); with ``as_url`` set, a link to the PNG it also serves."""
+    """``POST /v1/images/generations`` as OpenAI answers it (``b64_json``); with ``as_url`` set,
+    a link to the PNG, which it also serves."""
 
     bodies: ClassVar[list[dict[str, Any]]] = []
     as_url: ClassVar[bool] = False
