@@ -71,15 +71,6 @@ async def test_bucket_stream_route_and_text_mode_has_no_media_event(fetch, uploa
 
 
 @pytest.mark.asyncio
-async def test_bucket_refine_without_spacy_is_an_error_event(fetch, upload) -> None:
-    await upload("docs3", [("a.txt", b"alpha")])
-    events = sse_events(
-        (await fetch("backend-api/v2/files/docs3/stream?refine_chunks_with_spacy=true")).body
-    )
-    assert len(events) == 1 and "spaCy" in events[0]["error"]["message"]
-
-
-@pytest.mark.asyncio
 async def test_bucket_unreadable_file_is_named_and_the_rest_continue(fetch, upload) -> None:
     await upload("docs4", [("broken.pdf", b"%PDF-1.4 this is not a pdf"), ("good.txt", b"Still readable.")])
     events = sse_events((await fetch("backend-api/v2/files/docs4/stream?delete_files=0")).body)

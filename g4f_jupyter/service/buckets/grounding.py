@@ -29,6 +29,7 @@ from .ingest import ingest
 from .layout import Bucket, existing_bucket
 from .names import AUDIO_EXTENSIONS, extension
 from .progress import Progress
+from .refine import refined_text
 from .retrieval import Chunk, bucket_index
 
 __all__ = ["ground_messages"]
@@ -98,6 +99,9 @@ async def _bucket_text(bucket_id: str, question: str, budget: int) -> tuple[str,
     if not bucket.cache.is_file():
         return "", [*logs, f"bucket {bucket.id}: no text; skipped"]
     names = ", ".join(dict.fromkeys(name for name, _, _ in bucket.sections()))
+    refined = await asyncio.to_thread(refined_text, bucket)
+    if refined is not None and estimate_tokens(refined) <= budget:
+        return refined, [*logs, f"bucket {bucket.id}: refined text, {len(refined)} characters ({names})"]
     if (bucket.cache.stat().st_size + 3) // 4 <= budget:  # bytes >= characters: never underestimates
         whole = await asyncio.to_thread(bucket.cache.read_text, "utf-8", "replace")
         return whole, [*logs, f"bucket {bucket.id}: whole text, {len(whole)} characters ({names})"]

@@ -25,7 +25,9 @@ from .locks import read_lock
 from .meter import LOAD_EVERY, Meter
 from .names import classify
 from .pending import Signature, open_source, settle, signature, unread
-from .progress import Done, FilesDeleted, MediaFound, ReadFailed, ReadItem, TextChunk
+from .progress import Done, FilesDeleted, MediaFound, ReadFailed, ReadItem, Refined, TextChunk
+from .refine import UNAVAILABLE as REFINE_UNAVAILABLE
+from .refine import refine_available, refine_bucket
 from .steps import Begin, End, Failed, MediaSaved, Step, Text, source_steps
 
 __all__ = ["ingest"]
@@ -158,14 +160,18 @@ async def ingest(
     ``allow_private`` lets download jobs reach private addresses (an operator setting).
     """
     bucket = existing_bucket(bucket_id)
-    if refine:
-        yield ReadFailed("refine_chunks_with_spacy is not available: spaCy is not installed "
-                         "(chats rank the bucket's chunks by relevance instead)")
+    if refine and not refine_available():
+        yield ReadFailed(REFINE_UNAVAILABLE)
         return
     async with read_lock(bucket):
         try:
             async with contextlib.aclosing(_read(bucket, delete_files, allow_private)) as items:
                 async for item in items:
+                    if refine and isinstance(item, (FilesDeleted, Done)) and bucket.cache.is_file():
+                        refine = False  # once, after the text is read and before the cleanup
+                        async with contextlib.aclosing(_in_thread(refine_bucket(bucket))) as sizes:
+                            async for size in sizes:
+                                yield Refined(size)
                     yield item
         except Exception as exc:  # a fatal failure is the last event, never a crash
             log.exception("reading bucket %s failed", bucket.id)

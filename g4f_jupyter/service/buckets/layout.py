@@ -23,9 +23,10 @@ DOWNLOADS_JSON = "downloads.json"
 SOURCES_JSONL = "sources.jsonl"
 PLAIN_CACHE = "plain.cache"
 PLAIN_INDEX = "plain.index.json"
+REFINED_CACHE = "refined.cache"
 MEDIA = "media"
 # Names the bucket uses for itself; an upload may never take them.
-RESERVED = frozenset({FILES_TXT, SOURCES_JSONL, PLAIN_CACHE, PLAIN_INDEX, MEDIA})
+RESERVED = frozenset({FILES_TXT, SOURCES_JSONL, PLAIN_CACHE, PLAIN_INDEX, REFINED_CACHE, MEDIA})
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ class Bucket:
     @property
     def cache_index(self) -> Path:
         return self.dir / PLAIN_INDEX
+
+    @property
+    def refined(self) -> Path:
+        """The condensed text made by ``refine_chunks_with_spacy`` (see :mod:`.refine`)."""
+        return self.dir / REFINED_CACHE
 
     @property
     def media(self) -> Path:

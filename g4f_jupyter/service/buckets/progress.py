@@ -18,6 +18,7 @@ __all__ = [
     "Progress",
     "ReadFailed",
     "ReadItem",
+    "Refined",
     "TextChunk",
 ]
 
@@ -58,6 +59,17 @@ class Downloaded(Progress):
     @property
     def data(self) -> dict[str, Any]:
         return {"action": "download", "count": self.count}
+
+
+@dataclass(frozen=True)
+class Refined(Progress):
+    """``size`` bytes of refined text have been written so far."""
+
+    size: int
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return {"action": "refine", "size": self.size}
 
 
 @dataclass(frozen=True)
