@@ -133,10 +133,12 @@ async def test_chat_page_uploads_a_file_reads_sse_and_stops_an_answer(
     await expect(page.locator("#send")).to_be_enabled()
     await page.screenshot(path=str(artifacts_dir / "g4f-chat-upload.png"))
 
-    stored = await page.evaluate("JSON.parse(localStorage.getItem('conversation:' + localStorage.getItem('g4f:current')))")
+    current = "JSON.parse(localStorage.getItem('conversation:' + localStorage.getItem('g4f:current')))"
+    stored = await page.evaluate(current)
     question, partial = stored["items"]
     part = question["content"][0]
-    assert question["content"][1] == {"type": "text", "text": "Tell me a very long story about the lighthouse keeper's cat."}
+    story = "Tell me a very long story about the lighthouse keeper's cat."
+    assert question["content"][1] == {"type": "text", "text": story}
     assert part == {"bucket_id": part["bucket_id"], "url": f"{jp_base_url}backend-api/v2/files/{part['bucket_id']}"}
     assert partial["role"] == "assistant" and partial["content"], "the stopped answer keeps what arrived"
 
@@ -152,7 +154,6 @@ async def test_chat_page_uploads_a_file_reads_sse_and_stops_an_answer(
     assert not page.page_errors, page.page_errors
 
 
-
 @pytest.mark.asyncio
 async def test_stored_conversation_renders_escaped_with_code_blocks(
     browser_context: BrowserContext, server_url: str, jp_serverapp: Any
@@ -163,17 +164,19 @@ async def test_stored_conversation_renders_escaped_with_code_blocks(
         "items": [
             {"role": "user", "content": "<img src=x onerror=\"window.hacked=1\">"},
             {"role": "assistant", "content": "Run:\n\n```sh\necho '<script>'\n```\nDone.",
-             "reasoning": "thinking <img src=x onerror=\"window.hacked=2\">", "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}},
+             "reasoning": "thinking <img src=x onerror=\"window.hacked=2\">",
+             "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}},
         ],
     }
-    await page.evaluate(
-        "c => { localStorage.setItem('conversation:' + c.id, JSON.stringify(c)); localStorage.setItem('g4f:current', c.id); }",
-        conversation,
+    store = (
+        "c => { localStorage.setItem('conversation:' + c.id, JSON.stringify(c));"
+        " localStorage.setItem('g4f:current', c.id); }"
     )
+    await page.evaluate(store, conversation)
     await page.reload()
     user = page.locator("article.message.user .content")
     await expect(user).to_have_text('<img src=x onerror="window.hacked=1">')
-    assert await page.locator("#messages img").count() == 0
+    assert await page.locator("#messages [onerror], .message.user img").count() == 0
     assert await page.evaluate("window.hacked") is None
     answer = page.locator("article.message.assistant")
     await expect(answer.locator("pre code.language-sh")).to_have_text("echo '<script>'")

@@ -197,7 +197,7 @@
       warning(text) { article.append(node("div", "warning", text)); },
       info(text) { article.append(node("div", "info", text)); },
       action(label, title, onClick) {
-        const button = node("button", "", label);
+        const button = node("button", label.toLowerCase(), label);
         button.type = "button";
         button.title = title;
         button.addEventListener("click", onClick);
@@ -223,7 +223,7 @@
     ui.messages.replaceChildren(...conv.items.map((item, index) => {
       const view = messageView(item);
       if (item.role === "user") view.action("Edit", "Edit this message and send it again", () => startEdit(index));
-      if (item.role === "assistant" && index === last) view.action("Regenerate", "Answer the last message again", regenerate);
+      if (item.role === "assistant" && index === last) offerRegenerate(view);
       return view.element;
     }));
     ui.messages.scrollTop = ui.messages.scrollHeight;
@@ -488,9 +488,15 @@
       view.render();
       if (item.content || item.reasoning) target.items.push(item);
       save(target);
-      if (conv === target && item.content) showMessages(); // its Regenerate button
+      if (conv === target && item.content) offerRegenerate(view);
       refreshShare(target);
     }
+  }
+
+  /** The Regenerate button goes on the last answer only. */
+  function offerRegenerate(view) {
+    for (const button of ui.messages.querySelectorAll("button.regenerate")) button.remove();
+    view.action("Regenerate", "Answer the last message again", regenerate);
   }
 
   /** Answer the last user message again, replacing the answer it had. */
