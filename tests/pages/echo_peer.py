@@ -28,8 +28,10 @@ class EchoOpenAI(BaseHTTPRequestHandler):
         type(self).authorizations.append(self.headers.get("Authorization"))
         text = _last_user_text(body.get("messages") or [])
         thirds = [text[: len(text) // 3], text[len(text) // 3 : 2 * len(text) // 3], text[2 * len(text) // 3 :]]
-        chunks = [{"choices": [{"delta": {"content": part}}]} for part in thirds]
-        chunks[-1]["choices"][0]["finish_reason"] = "stop"
+        chunks: list[dict[str, Any]] = [
+            {"choices": [{"delta": {"content": part}, "finish_reason": "stop" if i == 2 else None}]}
+            for i, part in enumerate(thirds)
+        ]
         stream = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
         self._send(200, "text/event-stream", stream.encode())
 

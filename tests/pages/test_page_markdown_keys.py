@@ -62,17 +62,20 @@ def echo(loopback: Callable[[type], str], user_providers_dir: Path) -> str:
     return base
 
 
-async def open_chat(browser: Browser, server_url: str, token: str, provider: str, width: int = 1280) -> Page:
+async def open_chat(
+    browser: Browser, server_url: str, token: str, provider: str, width: int = 1280
+) -> tuple[Page, list[str]]:
+    """The chat page with ``provider`` picked, and the list its uncaught script errors go to."""
     context = await browser.new_context(viewport={"width": width, "height": 800})
     await context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = await context.new_page()
-    page.page_errors = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda exc: page.page_errors.append(str(exc)))  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     await page.goto(f"{server_url}g4f/?token={token}")
     await expect(page.locator(f"#provider option[value='{provider}']")).to_have_count(1)
     await page.select_option("#provider", provider)
     await expect(page.locator("#model")).to_have_value("echo")
-    return page
+    return page, errors
 
 
 async def ask(page: Page, text: str) -> Any:
@@ -87,7 +90,7 @@ async def ask(page: Page, text: str) -> Any:
 async def test_markdown_renders_tables_lists_code_math_and_never_runs_scripts(
     browser: Browser, echo: str, server_url: str, jp_serverapp: Any, artifacts_dir: Path
 ) -> None:
-    page = await open_chat(browser, server_url, jp_serverapp.identity_provider.token, "Echo")
+    page, errors = await open_chat(browser, server_url, jp_serverapp.identity_provider.token, "Echo")
     answer = await ask(page, MARKDOWN)
     content = answer.locator(".content")
     assert not await answer.locator(".error").count(), await answer.inner_text()
@@ -112,6 +115,19 @@ async def test_markdown_renders_tables_lists_code_math_and_never_runs_scripts(
     assert copied == "def area(r):\n    return 3.14 * r ** 2"
     await page.screenshot(path=str(artifacts_dir / "g4f-chat-markdown-1280.png"))
 
+    # The shared-chat view draws the same markdown with the same renderer (render.js).
+    await page.click("#share")
+    shared = await page.context.new_page()
+    await shared.goto(await page.locator("#share-link").get_attribute("href") or "")
+    view = shared.locator("article.message.assistant .content")
+    await expect(view.locator("table td")).to_have_text(["cat", "4"])
+    await expect(view.locator("pre code.hljs.language-python .hljs-keyword").first).to_have_text("def")
+    await expect(view.locator(".katex")).to_have_count(2)
+    assert await shared.evaluate("window.pwned") is None
+    await expect(shared.locator("article.message.user .content")).to_have_text(MARKDOWN.rstrip("\n"))
+    await shared.screenshot(path=str(artifacts_dir / "g4f-shared-markdown.png"), full_page=True)
+    await shared.close()
+
     # Regenerate asks again and replaces the answer; Edit resends a changed question.
     await answer.locator(".actions button", has_text="Regenerate").click()
     await expect(page.locator("#send")).to_be_enabled(timeout=30_000)
@@ -122,14 +138,14 @@ async def test_markdown_renders_tables_lists_code_math_and_never_runs_scripts(
     await expect(again.locator(".content strong")).to_have_text("edited")
     await expect(page.locator("article.message")).to_have_count(2)
     assert len(EchoOpenAI.authorizations) == 3
-    assert not page.page_errors, page.page_errors  # type: ignore[attr-defined]
+    assert not errors, errors
 
 
 @pytest.mark.asyncio
 async def test_phone_width_nothing_overflows_and_send_stays_visible(
     browser: Browser, echo: str, server_url: str, jp_serverapp: Any, artifacts_dir: Path
 ) -> None:
-    page = await open_chat(browser, server_url, jp_serverapp.identity_provider.token, "Echo", width=375)
+    page, errors = await open_chat(browser, server_url, jp_serverapp.identity_provider.token, "Echo", width=375)
     await ask(page, MARKDOWN + "\n```\n" + "a_very_long_line_of_code " * 20 + "\n```\n")
     await page.click("#share")
     await expect(page.locator("#share-notice")).to_be_visible()  # the link is 127.0.0.1: say so
@@ -154,14 +170,14 @@ async def test_phone_width_nothing_overflows_and_send_stays_visible(
     await expect(page.locator("#share-panel")).to_be_hidden()
     assert (await page.request.get(f"{server_url}backend-api/v2/chat/{share_id}")).status == 404
     assert await page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('share:')).length") == 0
-    assert not page.page_errors, page.page_errors  # type: ignore[attr-defined]
+    assert not errors, errors
 
 
 @pytest.mark.asyncio
 async def test_a_key_entered_in_the_page_is_stored_0600_and_used_by_server_and_kernel(
     browser: Browser, echo: str, server_url: str, jp_serverapp: Any, g4f_data_dir: Path, artifacts_dir: Path
 ) -> None:
-    page = await open_chat(browser, server_url, jp_serverapp.identity_provider.token, "EchoKeyed")
+    page, errors = await open_chat(browser, server_url, jp_serverapp.identity_provider.token, "EchoKeyed")
     await page.click("#keys")
     row = page.locator("#keys-list form[data-provider='EchoKeyed']")
     await expect(row.locator(".key-state")).to_have_text("needed")
@@ -186,7 +202,7 @@ async def test_a_key_entered_in_the_page_is_stored_0600_and_used_by_server_and_k
     assert not path.exists()
     failed = await ask(page, "and now without")
     await expect(failed.locator(".error")).to_contain_text("needs an API key")
-    assert not page.page_errors, page.page_errors  # type: ignore[attr-defined]
+    assert not errors, errors
 
 
 def _ask_in_a_kernel(prompt: str, provider: str) -> str:
