@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import stat
+import struct
+import zlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -223,3 +226,56 @@ def _ask_in_a_kernel(prompt: str, provider: str) -> str:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
     return "".join(printed)
+
+
+# Records every text the attachment chips go through while files upload.
+WATCH_CHIPS = """
+() => {
+  window.chipTexts = [];
+  new MutationObserver(() => {
+    for (const chip of document.querySelectorAll("#attachments .chip")) window.chipTexts.push(chip.textContent);
+  }).observe(document.getElementById("attachments"), {childList: true, subtree: true, characterData: true});
+}
+"""
+
+
+def tiny_png() -> bytes:
+    """A real 2x2 red PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.asyncio
+async def test_images_show_thumbnails_warn_without_vision_and_uploads_report_percent_and_mb(
+    browser: Browser, echo: str, server_url: str, jp_serverapp: Any, artifacts_dir: Path, tmp_path: Path
+) -> None:
+    picture = tmp_path / "red.png"
+    picture.write_bytes(tiny_png())
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Marmalade the cat.\n" * 2000, "utf-8")
+    page, errors = await open_chat(browser, server_url, jp_serverapp.identity_provider.token, "Echo")
+    await page.evaluate(WATCH_CHIPS)
+
+    await page.set_input_files("#files", [str(picture), str(notes)])
+    chip = page.locator("#attachments .chip.image")
+    await expect(chip).to_contain_text("red.png")
+    loaded_width = "img => img.decode().then(() => img.naturalWidth)"
+    assert await chip.locator("img").evaluate(loaded_width) == 2  # a real thumbnail
+    await expect(page.locator("#attachments .chip.warning")).to_contain_text("cannot see images")
+    texts = await page.evaluate("window.chipTexts")
+    assert any(re.fullmatch(r"Reading… \d{1,2}% \(\d+\.\d MB\)", t) for t in texts), texts
+    assert not any("bytes" in t for t in texts), texts
+
+    answer = await ask(page, "What is in the picture?")
+    await expect(answer.locator(".warning")).to_contain_text("cannot see images")
+    thumb = page.locator("article.message.user .media img")
+    await expect(thumb).to_have_count(1)
+    await expect(thumb).to_have_attribute("alt", "red.png")
+    assert await thumb.evaluate(loaded_width) == 2  # served by this server
+    await page.screenshot(path=str(artifacts_dir / "g4f-chat-image.png"))
+    assert not errors, errors
