@@ -6,9 +6,12 @@ PIP := $(VENV)/bin/pip
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 PORT ?= 8888
 
-.PHONY: run test bench install install-test system-deps
+.PHONY: run test test-fast lint bench install install-test system-deps
 
-$(VENV)/.installed: pyproject.toml
+# The JupyterLab panel is built by the package's build hook: its sources are prerequisites too.
+LAB_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json
+
+$(VENV)/.installed: pyproject.toml $(LAB_SOURCES)
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -e '.[local,lab]'
@@ -34,9 +37,18 @@ system-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium espeak-ng; }
 
+## mypy --strict and ruff, as configured in pyproject.toml.
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
 ## The whole test suite, on the real model, a real server, a real kernel and a real browser.
-test: $(VENV)/.installed-test system-deps
+test: $(VENV)/.installed-test system-deps lint
 	PATH="$(abspath $(VENV))/node/node_modules/.bin:$$PATH" $(VENV)/bin/python -m pytest -v
+
+## The quick edit loop: no model, browser, kernel or hub (FULL_TIER in tests/conftest.py), under a minute.
+test-fast: $(VENV)/.installed-test
+	G4F_LOCAL_MODEL=/nonexistent/model.gguf $(VENV)/bin/python -m pytest -m "not full" -q
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/bench_local.py

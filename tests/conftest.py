@@ -34,6 +34,41 @@ CHROMIUM_OPTIONS: dict[str, Any] = {
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+# The fast tier (`make test-fast`: pytest -m "not full") needs no embedded model, browser, kernel,
+# JupyterHub or espeak and runs in well under a minute. Every module that needs one of them (or
+# takes long) is named here, once; `make test` runs everything.
+FULL_TIER: dict[str, str] = {
+    "tests/core/test_core_local.py": "embedded model",
+    "tests/core/test_core_openai.py": "embedded model behind llama_cpp.server",
+    "tests/server/test_api_conversation.py": "embedded model",
+    "tests/server/test_api_misc.py": "embedded model, espeak",
+    "tests/server/test_request_doors.py": "embedded model",
+    "tests/server/test_generated_media.py": "embedded model",
+    "tests/server/test_hostile_inputs.py": "thousands of generated requests",
+    "tests/server/test_body_memory.py": "a separate jupyter server",
+    "tests/buckets/test_bucket_bombs.py": "a separate jupyter server",
+    "tests/buckets/test_bucket_grounding.py": "embedded model",
+    "tests/magics/test_magic_shell.py": "embedded model",
+    "tests/magics/test_magic_kernel.py": "kernels",
+    "tests/pages/test_page_browser.py": "Chromium",
+    "tests/pages/test_page_markdown_keys.py": "Chromium, kernels",
+    "tests/packaging/": "builds the wheel",
+    "tests/notebooks/": "kernels, embedded model",
+    "tests/widgets/": "kernels, Chromium",
+    "tests/lab/": "JupyterLab in Chromium",
+    "tests/hub/": "JupyterHub",
+}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of :data:`FULL_TIER` modules ``full``."""
+    for item in items:
+        path = item.path.relative_to(ROOT).as_posix()
+        if path in FULL_TIER or any(path.startswith(prefix) for prefix in FULL_TIER if prefix.endswith("/")):
+            item.add_marker(pytest.mark.full)
+
+
 @pytest.fixture
 def restored_environment() -> Iterator[None]:
     """A test server exports its settings to the environment (for its kernels); undo that after each test."""
