@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import platform
 
 from .._version import __version__
-from ..service.catalog import catalog_errors, provider_choices
+from ..core.sync import background_loop
+from ..service.catalog import catalog_errors, provider_choices, provider_models
 from .options import FORMATS, SUBCOMMANDS, option_help
 
 __all__ = ["help_text", "providers_table", "version_text"]
 
 
+def _live_models(names: list[str]) -> dict[str, list[str]]:
+    """The models providers with live lists offer now, asked at once on the background loop
+    (each list falls back to the catalog's after a short timeout, see :func:`provider_models`)."""
+
+    async def ask() -> dict[str, list[str]]:
+        lists = await asyncio.gather(*(provider_models(name) for name in names))
+        return {name: [str(e["id"]) for e in entries] for name, entries in zip(names, lists, strict=True)}
+
+    return asyncio.run_coroutine_threadsafe(ask(), background_loop()).result() if names else {}
+
+
 def providers_table() -> tuple[str, str]:
-    """Every provider of the catalog with its key state and models, as (plain, markdown)."""
+    """Every provider of the catalog with its key state and models (live lists asked now), as (plain, markdown)."""
     plain: list[str] = []
     rows = ["| Provider | Key | Models |", "|---|---|---|"]
-    for choice in provider_choices():
+    choices = provider_choices()
+    live = _live_models([c.name for c in choices if c.live_models])
+    for choice in choices:
         key = choice.key.describe()
         default = " (default)" if choice.is_default else ""
-        models = ", ".join([*choice.models, *(["(+ live list)"] if choice.live_models else [])])
+        models = ", ".join(live.get(choice.name) or choice.models)
         plain.append(f"{choice.name}{default} [{key}]: {models or '-'}")
         rows.append(f"| `{choice.name}`{default} | {key} | {models or '-'} |")
     for error in catalog_errors():

@@ -146,7 +146,7 @@ async def test_request_body_and_headers(remote: str) -> None:
 async def test_models_of_both_eras(remote: str) -> None:
     registry = get_registry()
     assert await registry.get("RemoteNDJSON").get_models() == ["gpt-x", "gpt-y"]
-    assert await registry.get("RemoteSSE").get_models() == ["m1", "m2"]
+    assert await registry.get("RemoteSSE").get_models() == ["m1", "m2", "A:m1", "A:m2", "B:m1"]  # + remote providers
 
 
 @pytest.mark.asyncio
