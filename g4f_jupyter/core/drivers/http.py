@@ -186,5 +186,7 @@ def reachable(provider: str, url: str) -> Iterator[None]:
     except asyncio.TimeoutError as exc:
         raise ProviderUnreachableError(f"{provider}: {url} did not answer in time ({type(exc).__name__})") from exc
     except aiohttp.ClientError as exc:
-        detail = str(exc) or type(exc).__name__
+        # A refused connection's own text names aiohttp's SSL context object; the OS error says what happened.
+        cause = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else exc
+        detail = (cause.strerror if isinstance(cause, OSError) else None) or str(cause) or type(exc).__name__
         raise ProviderUnreachableError(f"{provider}: connection to {url} failed ({detail})") from exc
