@@ -183,7 +183,7 @@ def _state_for(conversation: Mapping[str, Any] | None, provider: str) -> Any:
 def _provider_call(request: ChatRequest, provider: Provider) -> tuple[list[ChatMessage], dict[str, Any]]:
     """The messages and keyword arguments one provider is called with.
 
-    Another ``/backend-api/v2`` server gets ``action`` as sent and continues by itself; for the
+    Another ``/backend-api/v2`` server is told ``continue``/``variant`` and continues by itself; for the
     others, ``continue`` is a request to carry on after the last (assistant) message.
     """
     kwargs = dict(request.options)
@@ -194,7 +194,7 @@ def _provider_call(request: ChatRequest, provider: Provider) -> tuple[list[ChatM
         kwargs["conversation"] = state
     messages = request.messages
     if provider.spec.driver == "backend_api":
-        if request.action:
+        if request.action in ("continue", "variant"):  # "next", the default, needs no saying
             kwargs["action"] = request.action
     elif request.action == "continue" and messages and messages[-1].get("role") == "assistant":
         messages = [*messages, {"role": "user", "content": CONTINUE_PROMPT}]

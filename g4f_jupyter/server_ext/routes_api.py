@@ -8,10 +8,12 @@ status through the base handler.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
 from tornado import httputil, web
+from tornado.iostream import StreamClosedError
 
 from ..errors import NotFoundError
 from ..service import catalog, cookies, create, keys, media, memory, records, shares, synthesize, version
@@ -125,9 +127,20 @@ class CreateHandler(G4FAPIHandler):
         return params
 
     async def _answer(self) -> None:
-        params = self._params()
-        text = await create.create_text(params, self.request.headers, self.g4f.operator_settings())
-        self.finish(text, set_content_type=_TEXT)
+        """Bad input fails before the first piece (a JSON error); then each piece is sent as it comes."""
+        chunks = create.create_chunks(self._params(), self.request.headers, self.g4f.operator_settings())
+        async with contextlib.aclosing(chunks):
+            first = await anext(chunks, "")
+            self.set_header("Content-Type", _TEXT)
+            self.write(first)
+            try:
+                await self.flush()
+                async for piece in chunks:
+                    self.write(piece)
+                    await self.flush()
+            except StreamClosedError:
+                return  # the client left: closing the pieces stops the provider
+        self.finish()
 
     @web.authenticated
     @authorized

@@ -8,11 +8,12 @@ provider fails, raised before any output.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -21,7 +22,7 @@ from ..core.runner import ChatRequest
 from ..errors import BadRequestError
 from ..store.atomic import atomic_write_text
 from ..store.layout import cache_dir
-from .answer import collect
+from .answer import AnswerState
 from .conversation import build_messages, open_conversation, with_web_search
 from .query import bool_or_text
 from .request import PROVIDER_OPTIONS, build_request
@@ -29,7 +30,7 @@ from .search import NOT_SEARCHED
 from .settings import OperatorSettings
 from .validation import Text, json_object, validate
 
-__all__ = ["WEB_SEARCH_UNAVAILABLE", "create_text", "filter_markdown", "merge_json_body"]
+__all__ = ["WEB_SEARCH_UNAVAILABLE", "create_chunks", "create_text", "filter_markdown", "merge_json_body"]
 
 WEB_SEARCH_UNAVAILABLE = NOT_SEARCHED
 _FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)
@@ -64,6 +65,7 @@ class CreateParams(BaseModel):
     cache: Text = ""
     web_search: Switch = False
     filter_markdown: Switch = False
+    stream: Annotated[bool, BeforeValidator(_switch)] = False
 
 
 def merge_json_body(params: Mapping[str, Any], body: Any) -> dict[str, Any]:
@@ -79,24 +81,39 @@ def _cache_key(value: str, params: Mapping[str, Any]) -> str:
     return hashlib.sha256((value + canonical).encode("utf-8")).hexdigest()
 
 
-async def _generate(request: ChatRequest) -> str:
-    """The answer as text; a provider that fails before any text raises with ``/conversation``'s status."""
+async def _pieces(request: ChatRequest) -> AsyncGenerator[str, None]:
+    """The answer's text as it streams, ending ``[reason]`` when the finish is not ``stop``.
+
+    A provider that fails before any text raises with ``/conversation``'s status; one that
+    fails later ends the text with ``[its message]``.
+    """
     _, events = open_conversation(request)
-    answer = await collect(events)
-    if answer.failure is not None and not answer.text:
-        answer.raise_failure()
-    text = answer.text + (f"\n[{answer.failure_message}]" if answer.failure is not None else "")
-    reason = answer.finish_reason or "stop"
-    return text if reason == "stop" else f"{text}[{reason}]"
+    state = AnswerState()
+    async with contextlib.aclosing(events):
+        async for event in events:
+            shown = len(state.text)
+            state.apply(event)
+            if len(state.text) > shown:
+                yield state.text[shown:]
+    if state.failure is not None:
+        if not state.text:
+            state.raise_failure()
+        yield f"\n[{state.failure_message}]"
+    reason = state.finish_reason or "stop"
+    if reason != "stop":
+        yield f"[{reason}]"
 
 
-async def create_text(
+async def create_chunks(
     params: Mapping[str, Any], headers: Mapping[str, str] | None = None, settings: OperatorSettings | None = None
-) -> str:
-    """The answer to ``params["prompt"]`` after search, filtering and caching as asked.
+) -> AsyncGenerator[str, None]:
+    """The answer to ``params["prompt"]`` after search, filtering and caching as asked, in pieces.
 
-    Every parameter is checked before anything runs (cache, search, provider).
-    ``settings`` are the operator's (read from the environment when not given).
+    With ``stream`` the text comes as the provider writes it (and is cached at the end);
+    otherwise, and whenever ``filter_markdown`` needs the whole answer, as one piece.
+    Every parameter is checked before the first piece (cache, search, provider), so bad
+    input raises before any output. ``settings`` are the operator's (read from the
+    environment when not given).
     """
     checked = validate(CreateParams, {k: v for k, v in params.items() if v is not None})
     prompt = checked.prompt.strip()
@@ -106,14 +123,30 @@ async def create_text(
     request = build_request({**chat, "messages": build_messages(prompt)}, headers, settings=settings)
     cache_path = cache_dir("create") / f"{_cache_key(checked.cache, params)}.txt" if checked.cache else None
     if cache_path is not None and cache_path.is_file():
-        return cache_path.read_text("utf-8")
+        yield cache_path.read_text("utf-8")
+        return
     note = ""
     if checked.web_search:
         request, line = await with_web_search(dataclasses.replace(request, web_search=checked.web_search), settings)
         note = f"\n\n[{line}]" if line.startswith(NOT_SEARCHED) else ""
-    text = await _generate(request) + note
+    streaming = checked.stream and not checked.filter_markdown
+    pieces: list[str] = []
+    async with contextlib.aclosing(_pieces(request)) as answer:
+        async for piece in answer:
+            pieces.append(piece)
+            if streaming:
+                yield piece
+    pieces.append(note)
+    text = "".join(pieces)
     if checked.filter_markdown:
         text = filter_markdown(text, checked.filter_markdown)
     if cache_path is not None:
         atomic_write_text(cache_path, text)
-    return text
+    yield note if streaming else text
+
+
+async def create_text(
+    params: Mapping[str, Any], headers: Mapping[str, str] | None = None, settings: OperatorSettings | None = None
+) -> str:
+    """The whole answer of :func:`create_chunks` as one string."""
+    return "".join([piece async for piece in create_chunks(params, headers, settings)])
