@@ -41,6 +41,12 @@ class G4FSettings(Configurable):
         config=True,
         help="Advertise demo models (demo: true) and pick a demo provider when none is given.",
     )
+    demo_providers = Unicode(
+        _PRODUCT.demo_providers,
+        config=True,
+        help="Providers of demo mode (space- or comma-separated): their models are the demo list, and a "
+        "request naming no provider goes to one of them offering its model, chosen at random.",
+    )
     max_body_bytes = Int(_PRODUCT.max_body_bytes, config=True, help="Largest request body accepted (413 above).")
     max_file_bytes = Int(_PRODUCT.max_file_bytes, config=True, help="Largest single uploaded file (413 above).")
     max_bucket_bytes = Int(_PRODUCT.max_bucket_bytes, config=True, help="Largest total size of one bucket (413 above).")

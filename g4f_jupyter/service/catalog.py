@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from dataclasses import dataclass
 from typing import Any
 
 from ..core.provider import Provider
 from ..core.registry import get_registry
 from ..errors import ProviderNotFoundError
+from .settings import current_settings
 
 __all__ = [
     "AUTOMATIC",
@@ -24,10 +26,12 @@ __all__ = [
     "KeyState",
     "ProviderChoice",
     "catalog_errors",
+    "demo_providers",
     "key_state",
     "list_models",
     "list_providers",
     "model_names",
+    "pick_demo_provider",
     "provider_choice",
     "provider_choices",
     "provider_models",
@@ -36,7 +40,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEMO_PROVIDER = "Local"
-"""In demo mode only the embedded model is offered, and it answers requests that name no provider."""
+"""The default demo provider: unless the operator names others, demo mode offers only the embedded model."""
 
 AUTOMATIC = "AnyProvider"
 """The provider name upstream's current page sends for "choose for me"; its models are everyone's."""
@@ -139,10 +143,31 @@ def _flags(provider: Provider, model: str) -> dict[str, bool]:
     }
 
 
-def _offered(demo: bool) -> list[Provider]:
-    """The providers listed: in demo mode only the demo provider."""
+def demo_providers(names: list[str] | None = None) -> list[Provider]:
+    """The demo providers that exist (``names``, else the operator's), in the order given."""
     registry = get_registry()
-    return [registry.get(DEMO_PROVIDER)] if demo else registry.providers()
+    found = []
+    for name in names if names is not None else current_settings().demo_provider_names():
+        try:
+            found.append(registry.get(name))
+        except ProviderNotFoundError:
+            log.warning("demo provider %r is not in the catalog", name)
+    return found
+
+
+def pick_demo_provider(model: str | None, names: list[str] | None = None) -> str:
+    """A demo provider for a request naming none: one offering ``model``, chosen at random
+    (seed behaviour: demo traffic is spread over the demo providers); any of them when none does."""
+    providers = demo_providers(names)
+    if not providers:
+        return DEMO_PROVIDER
+    offering = [p for p in providers if model in p.models] if model else providers
+    return random.choice(offering or providers).name
+
+
+def _offered(demo: bool) -> list[Provider]:
+    """The providers listed: in demo mode only the demo providers."""
+    return demo_providers() if demo else get_registry().providers()
 
 
 def list_models(demo: bool = False) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..core.runner import ChatRequest
 from .buckets import check_upload_limits
-from .catalog import AUTOMATIC, DEMO_PROVIDER
+from .catalog import AUTOMATIC, pick_demo_provider
 from .media import is_media_name
 from .query import bool_or_text
 from .settings import OperatorSettings, current_settings
@@ -160,12 +160,12 @@ def _with_defaults(request: ChatRequest, settings: OperatorSettings) -> ChatRequ
     """The operator's default provider (and model) for a request that names no provider.
 
     A request that names only a model keeps automatic provider choice for that model,
-    except in demo mode, where the demo provider answers everything.
+    except in demo mode, where a demo provider (one offering the model, at random) answers.
     """
     provider: str | None
     model: str | None
     if settings.demo_mode:
-        provider, model, pin = DEMO_PROVIDER, None, True
+        provider, model, pin = pick_demo_provider(request.model, settings.demo_provider_names()), None, True
     else:
         provider, model, pin = settings.default_provider or None, settings.default_model or None, False
     if request.provider or not provider or (request.model and not pin):

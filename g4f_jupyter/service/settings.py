@@ -35,6 +35,7 @@ class OperatorSettings:
     default_provider: str = ""
     default_model: str = ""
     demo_mode: bool = False
+    demo_providers: str = "Local"  # names, space- or comma-separated: the demo model list and who answers
     max_body_bytes: int = 50 * 1024 * 1024
     max_file_bytes: int = 20 * 1024 * 1024
     max_bucket_bytes: int = 200 * 1024 * 1024
@@ -44,6 +45,9 @@ class OperatorSettings:
     share_url: str = ""
     allow_private_downloads: bool = False
     searxng_url: str = ""
+
+    def demo_provider_names(self) -> list[str]:
+        return [name for name in self.demo_providers.replace(",", " ").split() if name]
 
     def upload_limits(self) -> UploadLimits:
         return UploadLimits(
