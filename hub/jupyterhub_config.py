@@ -50,6 +50,8 @@ c.Spawner.environment = {
     "JUPYTER_CONFIG_PATH": os.environ.get("G4F_HUB_CONFIG_PATH", str(here / "etc")),
     "G4F_HUB_MODEL_URL": os.environ.get("G4F_HUB_MODEL_URL", "http://127.0.0.1:8080/v1"),
 }
+if os.environ.get("G4F_HUB_MODEL_KEY"):  # the shared server's API key, when it has one
+    c.Spawner.environment["G4F_HUB_MODEL_KEY"] = os.environ["G4F_HUB_MODEL_KEY"]
 
 # Chats shared between hub users: a hub-managed service behind the hub's OAuth. Every user may
 # reach it (the role below); what a user's own server holds stays private to that user.

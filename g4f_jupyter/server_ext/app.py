@@ -21,9 +21,11 @@ def route_table(public_shares: bool = False) -> list[tuple[str, type]]:
     All of them require Jupyter credentials, except the read-only shared-chat page when
     the operator turns ``public_shares`` on.
     """
+    from ..hub import routes as routes_hub
     from . import routes_api, routes_files, routes_pages
 
-    routes = [*routes_api.ROUTES, *routes_files.ROUTES, *routes_pages.ROUTES]
+    # The hub's route goes before the API's catch-all for unknown paths.
+    routes = [*routes_hub.ROUTES, *routes_api.ROUTES, *routes_files.ROUTES, *routes_pages.ROUTES]
     return routes + (routes_pages.PUBLIC_ROUTES if public_shares else [])
 
 

@@ -50,6 +50,11 @@ class _G4FMixin(JupyterHandler):
             message = "Internal server error" if status_code >= 500 else self._reason
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json")
+        prepared = getattr(self, "_prepared_future", None)
+        if prepared is not None and not prepared.done():
+            # Refused before its body was read: Tornado closes the connection after this answer,
+            # so say so, or a proxy's keep-alive pool (JupyterHub's) sends the next request into it.
+            self.set_header("Connection", "close")
         self.finish(json.dumps({"error": {"message": message}}))
 
     def write_json(self, data: Any, status: int = 200) -> None:

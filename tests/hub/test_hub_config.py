@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,3 +55,14 @@ def test_hub_links_from_the_environment_jupyterhub_gives_a_server(monkeypatch: p
     assert hub_share_url("s1") == "https://hub.example.org/jh/services/g4f-shares/chat/s1"
     monkeypatch.setenv("G4F_HUB_SHARES_URL", "https://shares.example.org/x")
     assert hub_share_url("s1") == "https://shares.example.org/x/chat/s1"
+
+
+@pytest.mark.asyncio
+async def test_publishing_outside_a_hub_is_not_supported(
+    raw_fetch: Any, error_message: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (*HUB_VARS, "JUPYTERHUB_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert (await raw_fetch("backend-api/v2/chat/s1", "POST", body={"items": [], "updated": 1})).code == 200
+    response = await raw_fetch("backend-api/v2/hub/chat/s1", "POST")
+    assert response.code == 501 and "JupyterHub" in error_message(response)

@@ -117,10 +117,12 @@ def test_buckets_keys_memory_and_usage_stay_private(team_hub: Hub) -> None:
         private = [
             ("GET", f"user/alice/{V2}/files/notes"),
             ("GET", f"user/alice/{V2}/memory/alice"),
+            ("GET", f"user/alice/{V2}/keys"),
             ("GET", f"user/alice/{V2}/providers"),
             ("GET", "user/alice/g4f/"),
             ("POST", f"user/alice/{V2}/upload_cookies"),
             ("POST", f"user/alice/{V2}/usage"),
+            ("POST", f"user/alice/{V2}/hub/chat/anything"),
         ]
         for method, path in private:
             assert bob.request(method, path).status_code == 403, path
@@ -156,3 +158,18 @@ def test_alices_server_publishes_with_the_credentials_the_hub_gave_it(
     with pytest.raises(HubShareError) as forged:
         publish_to_hub(share_id, conversation, token="not-a-hub-token")
     assert forged.value.status == 403
+
+
+def test_alices_page_shares_a_saved_chat_with_the_hub_through_her_server(team_hub: Hub) -> None:
+    share_id = uuid.uuid4().hex
+    conversation = {"title": "Via the page", "items": [{"role": "user", "content": "page words"}], "updated": 5}
+    with team_hub.client("alice") as alice, team_hub.client("bob") as bob:
+        assert alice.post(f"user/alice/{V2}/chat/{share_id}", json=conversation).status_code == 200
+        published = alice.post(f"user/alice/{V2}/hub/chat/{share_id}")
+        assert published.status_code == 200, published.text
+        link = published.json()["url"]
+        assert link == f"{team_hub.url}services/g4f-shares/chat/{share_id}"
+        assert "page words" in bob.get(link).text
+        assert bob.get(f"services/g4f-shares/api/chat/{share_id}").json()["owner"] == "alice"
+        missing = alice.post(f"user/alice/{V2}/hub/chat/never-saved")
+        assert missing.status_code == 404 and missing.json()["error"]["message"]

@@ -1,0 +1,33 @@
+"""The user's server's door to the hub's shares service: ``POST backend-api/v2/hub/chat/<share_id>``.
+
+The page (or any client of this server) first saves the chat as a share here
+(``POST backend-api/v2/chat/<share_id>``), then asks this route to publish that share to the
+hub, where every logged-in hub user can read it. The server publishes with the credentials
+the hub gave it, so the share is stored as this server's user. Outside JupyterHub: 501.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..server_ext.base import G4FAPIHandler
+from ..service.shares import load_share
+from .publish import publish_to_hub
+
+__all__ = ["ROUTES", "HubShareHandler"]
+
+
+class HubShareHandler(G4FAPIHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, share_id: str) -> None:
+        conversation = await asyncio.to_thread(load_share, share_id)  # 404 when it was never shared here
+        assert isinstance(conversation, dict)  # no If-None-Match given, so never NOT_MODIFIED
+        link = await asyncio.to_thread(publish_to_hub, share_id, conversation)
+        self.write_json({"share_id": share_id, "url": link})
+
+
+ROUTES: list[tuple[str, type]] = [(r"backend-api/v2/hub/chat/([^/]+)", HubShareHandler)]
