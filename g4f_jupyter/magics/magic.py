@@ -24,7 +24,7 @@ from .history import ERR_NAME, History, last_error, record_error
 from .info import help_text, providers_table, version_text
 from .interpolation import interpolate
 from .options import FORMATS, MagicOptions, parse_options
-from .render import Answer, LiveOutput, show_error, show_media, show_text, strip_fences
+from .render import Answer, LiveOutput, show_code_cell, show_error, show_media, show_text, strip_fences
 
 __all__ = ["G4FMagics"]
 
@@ -47,15 +47,28 @@ def _interrupt() -> KeyboardInterrupt:
     return interrupt
 
 
-def _cell_id(shell: Any) -> str | None:
-    """The notebook's id for the running cell (JupyterLab and Notebook 7 send it), if any."""
+def _request_metadata(shell: Any) -> dict[str, Any]:
+    """The metadata of the execute request being run (empty outside a kernel)."""
     kernel = getattr(shell, "kernel", None)
     try:
         parent = kernel.get_parent("shell") if kernel is not None else None
     except (AttributeError, TypeError):
-        return None
-    cell_id = (parent or {}).get("metadata", {}).get("cellId")
+        return {}
+    metadata = (parent or {}).get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _cell_id(metadata: dict[str, Any]) -> str | None:
+    """The notebook's id for the running cell (JupyterLab and Notebook 7 send it), if any."""
+    cell_id = metadata.get("cellId")
     return cell_id if isinstance(cell_id, str) else None
+
+
+def _frontend_places_code(metadata: dict[str, Any]) -> bool:
+    """Whether the request came from a notebook with our Lab extension, which inserts or
+    replaces the code cell itself (it flags each execute request it sends)."""
+    flags = metadata.get("g4f_jupyter")
+    return isinstance(flags, dict) and flags.get("places_code_cells") is True
 
 
 @magics_class
@@ -148,12 +161,17 @@ class G4FMagics(Magics):
         return Answer(state.text, cell=self.ipython.execution_count)
 
     def _insert_code(self, code: str) -> None:
-        """Put ``code`` into a new cell below, once per notebook cell.
+        """Put ``code`` into the cell below; a re-run replaces it where the frontend can.
 
-        The kernel protocol can only insert below or replace the running cell, so a re-run of
-        the same cell (known by the ``cellId`` the notebook sends) does not add another copy.
+        Our Lab extension inserts or replaces the cell itself when asked by a display bundle.
+        Elsewhere the kernel protocol can only insert below or replace the running cell, so a
+        re-run of the same cell (known by the ``cellId`` the notebook sends) does not add another copy.
         """
-        cell_id = _cell_id(self.ipython)
+        metadata = _request_metadata(self.ipython)
+        cell_id = _cell_id(metadata)
+        if cell_id is not None and _frontend_places_code(metadata):
+            show_code_cell(code, cell_id)
+            return
         if cell_id is not None and cell_id in self._code_cells:
             show_text(_NOT_REINSERTED)
             return

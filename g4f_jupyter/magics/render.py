@@ -23,7 +23,15 @@ from ..errors import G4FError
 from ..service.generated import MEDIA_URL
 from ..service.media import media_file
 
-__all__ = ["Answer", "LiveOutput", "render", "show_error", "show_media", "show_text", "strip_fences"]
+__all__ = [
+    "CODE_MIME", "Answer", "LiveOutput", "render", "show_code_cell", "show_error", "show_media", "show_text",
+    "strip_fences",
+]
+
+# The bundle our JupyterLab extension turns into (or writes over) the code cell below the asking
+# cell; the name is shared with labextension/src/codecells.ts.
+CODE_MIME = "application/vnd.g4f-jupyter.code+json"
+_CODE_PLACED = "The code is in the cell below (a re-run of this cell replaces it)."
 
 _FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<body>.*?)^[ \t]*(?P=fence)[`~]*[ \t]*$", re.M | re.S)
 _OPEN_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n(?P<body>.*)\Z", re.M | re.S)
@@ -152,6 +160,18 @@ def show_text(plain: str, markdown: str | None = None) -> None:
     if markdown is not None:
         bundle["text/markdown"] = markdown
     display(bundle, raw=True)
+
+
+def show_code_cell(code: str, source_cell: str) -> None:
+    """Ask the notebook's extension to put ``code`` into the code cell that belongs to ``source_cell``.
+
+    Frontends without the extension show the note instead (they render the text fallbacks).
+    """
+    display(
+        {CODE_MIME: {"code": code, "source_cell": source_cell}, "text/plain": _CODE_PLACED,
+         "text/markdown": f"*{_CODE_PLACED}*"},
+        raw=True,
+    )
 
 
 def _picture(url: str) -> Image:

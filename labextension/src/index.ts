@@ -1,6 +1,7 @@
 /**
  * g4f chat in JupyterLab: a right-sidebar chat panel on the server's /backend-api/v2 routes,
- * opened from the launcher, the command palette or the View menu ("g4f chat").
+ * opened from the launcher, the command palette or the View menu ("g4f chat"); and the code
+ * cells of `%%g4f -f code`, which a re-run replaces instead of adding another (./codecells).
  */
 import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
@@ -8,6 +9,7 @@ import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
+import { placeCodeCells } from './codecells';
 import { chatIcon } from './icon';
 import { insertBelowActiveCell } from './notebook';
 import { ChatPanel } from './panel';
@@ -40,6 +42,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         throw new Error('Open a notebook to insert code into it.');
       }
     };
+    placeCodeCells(notebooks);
     const panel = new ChatPanel(insertCode);
     panel.id = 'g4f-jupyter-chat';
     panel.title.icon = chatIcon;

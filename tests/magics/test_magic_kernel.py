@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from jupyter_client.manager import KernelManager
 
+from g4f_jupyter.magics.render import CODE_MIME
+
 pytestmark = pytest.mark.timeout(180)
 
 
@@ -35,14 +37,16 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KernelMan
 
 
 def execute(
-    kc: Any, code: str, timeout: float = 120, on_iopub: Any = None, cell_id: str | None = None
+    kc: Any, code: str, timeout: float = 120, on_iopub: Any = None, cell_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> tuple[dict, list[dict]]:
     """Run ``code``; return its execute_reply and the iopub messages it caused (until idle).
 
-    ``cell_id`` is sent in the request's metadata, as JupyterLab and Notebook 7 do.
+    ``cell_id`` is sent in the request's metadata, as JupyterLab and Notebook 7 do, beside ``metadata``.
     """
     content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
-    request = kc.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
+    sent = {**(metadata or {}), **({"cellId": cell_id} if cell_id else {})}
+    request = kc.session.msg("execute_request", content, metadata=sent)
     kc.shell_channel.send(request)
     msg_id = request["header"]["msg_id"]
     messages: list[dict] = []
@@ -108,6 +112,29 @@ def test_magic_kernel_code_cell_is_inserted_once_per_notebook_cell(kernel: tuple
     assert any("already inserted a code cell on an earlier run" in note for note in notes)
     other, _ = execute(kc, code, cell_id="cell-b")  # another cell inserts its own
     assert len(inserted(other)) == 1
+
+
+def test_magic_kernel_leaves_the_code_cell_to_a_notebook_with_our_extension(
+    kernel: tuple[KernelManager, Any],
+) -> None:
+    """Our Lab extension flags its requests: the kernel then asks it (by a display bundle) to insert
+    or replace the cell, on every run, and adds no ``set_next_input`` that would make a second copy."""
+    _, kc = kernel
+    code = "%%g4f -f code --no-history --max-tokens 24\nWrite a Python function that adds two numbers."
+    flag = {"g4f_jupyter": {"places_code_cells": True}}
+    for _ in range(2):  # a re-run asks again: the extension replaces what the first run inserted
+        reply, messages = execute(kc, code, cell_id="cell-lab", metadata=flag)
+        assert reply["content"]["status"] == "ok"
+        assert [p for p in reply["content"]["payload"] if p.get("source") == "set_next_input"] == []
+        bundles = [m["content"]["data"] for m in messages if m["msg_type"] == "display_data"
+                   and CODE_MIME in m["content"]["data"]]
+        assert len(bundles) == 1, [m["msg_type"] for m in messages]
+        assert bundles[0][CODE_MIME]["source_cell"] == "cell-lab"
+        assert bundles[0][CODE_MIME]["code"].strip()
+        assert "cell below" in bundles[0]["text/plain"]  # what a frontend without the extension shows
+    # without the cell's id there is nothing to tag: the kernel inserts below as for any frontend
+    reply, _ = execute(kc, code, metadata=flag)
+    assert [p for p in reply["content"]["payload"] if p.get("source") == "set_next_input"]
 
 
 def test_magic_kernel_interrupt_keeps_the_partial_answer(kernel: tuple[KernelManager, Any]) -> None:
