@@ -66,3 +66,12 @@ async def test_publishing_outside_a_hub_is_not_supported(
     assert (await raw_fetch("backend-api/v2/chat/s1", "POST", body={"items": [], "updated": 1})).code == 200
     response = await raw_fetch("backend-api/v2/hub/chat/s1", "POST")
     assert response.code == 501 and "JupyterHub" in error_message(response)
+
+
+@pytest.mark.asyncio
+async def test_a_refusal_before_the_body_is_read_closes_the_connection_openly(raw_fetch: Any) -> None:
+    """Behind JupyterHub's proxy a silently closed keep-alive connection turns the next request into a 503."""
+    refused = await raw_fetch("backend-api/v2/usage", "POST", auth=False)
+    assert refused.code == 403 and refused.headers["Connection"] == "close"
+    answered = await raw_fetch("backend-api/v2/chat/s1", "POST", body=["not a conversation"])
+    assert answered.code == 400 and "Connection" not in answered.headers  # the body was read: kept alive
