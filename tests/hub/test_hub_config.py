@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from g4f_jupyter.config import system_providers_dirs
@@ -69,9 +70,12 @@ async def test_publishing_outside_a_hub_is_not_supported(
 
 
 @pytest.mark.asyncio
-async def test_a_refusal_before_the_body_is_read_closes_the_connection_openly(raw_fetch: Any) -> None:
+async def test_a_refusal_before_the_body_is_read_closes_the_connection_openly(
+    server_url: str, jp_auth_header: dict[str, str]
+) -> None:
     """Behind JupyterHub's proxy a silently closed keep-alive connection turns the next request into a 503."""
-    refused = await raw_fetch("backend-api/v2/usage", "POST", auth=False)
-    assert refused.code == 403 and refused.headers["Connection"] == "close"
-    answered = await raw_fetch("backend-api/v2/chat/s1", "POST", body=["not a conversation"])
-    assert answered.code == 400 and "Connection" not in answered.headers  # the body was read: kept alive
+    async with httpx.AsyncClient(base_url=server_url) as client:  # keep-alive, as a proxy's pool
+        refused = await client.post("backend-api/v2/usage")  # no credentials: refused in prepare()
+        assert refused.status_code == 403 and refused.headers["Connection"] == "close"
+        answered = await client.post("backend-api/v2/chat/s1", json=["not a share"], headers=jp_auth_header)
+        assert answered.status_code == 400 and "Connection" not in answered.headers  # body read: kept alive
