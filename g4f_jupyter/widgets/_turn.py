@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import html
-import time
 
 import ipywidgets as widgets
 
 from ..service.answer import AnswerState
+from ..throttle import Throttle
 from ._browser import CopyButton
 from ._render import markdown_outputs, note_html
 
@@ -39,7 +39,7 @@ class Turn(widgets.VBox):
         self.speaker = who
         self.text = text
         self.reasoning_text = ""
-        self._rendered_at = 0.0
+        self._renders = Throttle(_RENDER_INTERVAL)
         self.render(force=True)
 
     def set_speaker(self, who: str, detail: str = "") -> None:
@@ -76,10 +76,10 @@ class Turn(widgets.VBox):
 
     def render(self, force: bool = False) -> None:
         """Push the text to the frontend, throttled so a fast stream does not flood the comm."""
-        now = time.monotonic()
-        if not force and now - self._rendered_at < _RENDER_INTERVAL:
+        if force:
+            self._renders.restart()
+        elif not self._renders.due():
             return
-        self._rendered_at = now
         self.body.outputs = markdown_outputs(self.text)
         if self.reasoning_text:
             self.reasoning.outputs = markdown_outputs(self.reasoning_text)

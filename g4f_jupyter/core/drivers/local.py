@@ -37,13 +37,13 @@ import atexit
 import importlib.util
 import os
 import threading
-import time
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ...errors import G4FError, NotSupportedError
+from ...throttle import Throttle
 from ..events import Content, Event, Finish, Usage
 from ..provider import ChatMessage, Provider
 from ..runner import message_text
@@ -265,7 +265,7 @@ class LocalProvider(Provider):
                 chunks = llm.create_chat_completion(prompt, stream=True, max_tokens=max_tokens, **options)
                 prompt_tokens, cached, completion_tokens, reason = -1, 0, 0, "stop"
                 pending: list[str] = []
-                flushed = 0.0
+                handover = Throttle(_FLUSH_SECONDS)
                 try:
                     for chunk in chunks:
                         if cancelled.is_set():
@@ -278,11 +278,9 @@ class LocalProvider(Provider):
                         if text:
                             completion_tokens += 1
                             pending.append(text)
-                            now = time.monotonic()
-                            if now - flushed >= _FLUSH_SECONDS:  # the first token goes at once
+                            if handover.due():  # the first token goes at once
                                 put("text", "".join(pending))
                                 pending.clear()
-                                flushed = now
                         reason = choice.get("finish_reason") or reason
                 finally:
                     chunks.close()
