@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-import re
 from collections.abc import AsyncGenerator, Mapping
 from typing import Annotated, Any
 
@@ -24,6 +23,7 @@ from ..store.atomic import atomic_write_text
 from ..store.layout import cache_dir
 from .answer import AnswerState
 from .conversation import build_messages, open_conversation, with_web_search
+from .fences import code_blocks
 from .query import bool_or_text
 from .request import PROVIDER_OPTIONS, build_request
 from .search import NOT_SEARCHED
@@ -33,14 +33,13 @@ from .validation import Text, json_object, validate
 __all__ = ["WEB_SEARCH_UNAVAILABLE", "create_chunks", "create_text", "filter_markdown", "merge_json_body"]
 
 WEB_SEARCH_UNAVAILABLE = NOT_SEARCHED
-_FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)
 
 
 def filter_markdown(text: str, language: bool | str) -> str:
     """``True``: the first fenced block, else the whole text. A language: that block, else ``""``."""
-    for tag, body in _FENCE.findall(text):
-        if language is True or tag.strip().lower() == str(language).lower():
-            return str(body).rstrip("\n")
+    for block in code_blocks(text):
+        if block.closed and (language is True or block.language == str(language).lower()):
+            return block.body
     return text if language is True else ""
 
 
