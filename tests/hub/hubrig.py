@@ -8,6 +8,7 @@ embedded GGUF. Used by the tests and by ``benchmarks/bench_hub.py``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -59,6 +60,12 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
+
+
+def _stop_leftover_proxy(pid_file: Path) -> None:
+    """The hub stops its proxy on a clean exit; after a crash at startup the proxy may still be up."""
+    with contextlib.suppress(OSError, ValueError):  # no pid file, or the proxy is already gone
+        os.kill(int(pid_file.read_text()), signal.SIGTERM)
 
 
 def _clean_env() -> dict[str, str]:
@@ -167,3 +174,4 @@ def hub(workdir: Path, model_url: str, public_shares: bool = False) -> Iterator[
     finally:
         admin.close()
         _stop(proc)
+        _stop_leftover_proxy(state / "proxy.pid")
