@@ -82,18 +82,18 @@ def restored_environment() -> Iterator[None]:
 def g4f_data_dir(
     restored_environment: None, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Each test gets its own data directory and user provider directory."""
+    """Each test gets its own data directory and user provider directory, and no system-wide providers
+    (a machine with ``/etc/jupyter/g4f/providers`` must not change what the tests see)."""
     data = tmp_path_factory.mktemp("g4f-data")
     providers = tmp_path_factory.mktemp("g4f-providers")
     monkeypatch.setenv("G4F_JUPYTER_DATA_DIR", str(data))
     monkeypatch.setenv("G4F_JUPYTER_PROVIDERS_DIR", str(providers))
+    monkeypatch.setenv("G4F_JUPYTER_SYSTEM_PROVIDERS_PATH", "")
     return data
 
 
 @pytest.fixture
 def user_providers_dir(g4f_data_dir: Path) -> Path:
-    import os
-
     return Path(os.environ["G4F_JUPYTER_PROVIDERS_DIR"])
 
 
