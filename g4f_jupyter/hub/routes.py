@@ -14,8 +14,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..server_ext.base import G4FAPIHandler
-from ..service.shares import load_share
-from .publish import publish_to_hub
+from ..service.hub_shares import publish_saved_share
 
 __all__ = ["ROUTES", "HubShareHandler"]
 
@@ -24,9 +23,7 @@ class HubShareHandler(G4FAPIHandler):
     @web.authenticated
     @authorized
     async def post(self, share_id: str) -> None:
-        conversation = await asyncio.to_thread(load_share, share_id)  # 404 when it was never shared here
-        assert isinstance(conversation, dict)  # no If-None-Match given, so never NOT_MODIFIED
-        link = await asyncio.to_thread(publish_to_hub, share_id, conversation)
+        link = await asyncio.to_thread(publish_saved_share, share_id)  # 404 when it was never shared here
         self.write_json({"share_id": share_id, "url": link})
 
 

@@ -18,8 +18,9 @@ from tornado import web
 
 from .._version import __version__
 from ..errors import NotFoundError
+from ..service.hub_shares import hub_sharing_available
 from ..service.qr import qr_svg
-from ..service.share_links import share_base, share_prefix, share_url
+from ..service.share_links import hub_share_url, share_base, share_prefix, share_url
 from ..service.shares import load_share
 from .base import G4FPageHandler
 from .pages import STATIC_DIR, render_chat, render_not_found, render_qrcode, render_share
@@ -79,6 +80,7 @@ class ChatPageHandler(_Page):
         config = {
             "base_url": self.base_url,
             "share_prefix": share_prefix(self.link_base(), self.g4f.public_shares),
+            "hub_shares": hub_sharing_available(),  # offer "Share with hub users" only under JupyterHub
             "version": __version__,
         }
         self.finish_html(render_chat(self.base_url + "g4f/static/", config), csp=_CHAT_CSP)
@@ -154,12 +156,20 @@ class PublicRendererHandler(StaticHandler):
 
 
 class QRCodePageHandler(_Page):
-    """``g4f/qrcode/<share_id>``: the share link as a QR picture drawn on the server."""
+    """``g4f/qrcode/<share_id>``: the share link as a QR picture drawn on the server.
+
+    ``?to=hub`` draws the link hub users open instead (404 outside JupyterHub).
+    """
 
     @web.authenticated
     @authorized
     def get(self, share_id: str) -> None:
-        link = share_url(share_id, self.link_base(), self.g4f.public_shares)
+        if self.get_query_argument("to", "") == "hub":
+            link = hub_share_url(share_id)
+            if link is None:
+                raise NotFoundError("not running under JupyterHub: there is no hub link")
+        else:
+            link = share_url(share_id, self.link_base(), self.g4f.public_shares)
         self.finish_html(render_qrcode(link, qr_svg(link, title="Shared chat link")))
 
 

@@ -3,7 +3,8 @@
 It stores the conversation through :func:`g4f_jupyter.service.shares.save_share`, the same
 file the ``/backend-api/v2/chat/<share_id>`` route serves, and re-saves it after every
 finished answer so the shared page follows the chat. "Stop sharing" deletes it, so the
-link answers 404 until the chat is shared again.
+link answers 404 until the chat is shared again. Under JupyterHub a second button also copies
+the share to the hub's shares service, where every user logged in to the hub can read it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..errors import G4FError, NotFoundError
+from ..service.hub_shares import hub_sharing_available, publish_saved_share
 from ..service.qr import qr_svg
 from ..service.share_links import share_url_for
 from ..service.shares import delete_share, new_share_id, save_share
@@ -34,18 +36,28 @@ class ShareWidget(widgets.VBox):
         self.base_url = base_url
         self.public = public
         self.url: str | None = None
+        self.hub_url: str | None = None
         self.shared = False
         self._saved_stamp = 0
         self.share_button = widgets.Button(description="Share", icon="share-alt", button_style="info")
         self.stop_button = widgets.Button(
             description="Stop sharing", icon="ban", button_style="warning", layout=widgets.Layout(display="none")
         )
+        self.hub_button = widgets.Button(
+            description="Share with hub users",
+            icon="users",
+            tooltip="A link every user logged in to this JupyterHub can open",
+            layout=widgets.Layout(display=None if hub_sharing_available() else "none"),
+        )
         self.link = widgets.HTML()
         self.qr = widgets.HTML()
+        self.hub_link = widgets.HTML()
         self.status = widgets.HTML()
-        super().__init__([widgets.HBox([self.share_button, self.stop_button]), self.link, self.qr, self.status])
+        buttons = widgets.HBox([self.share_button, self.hub_button, self.stop_button])
+        super().__init__([buttons, self.link, self.qr, self.hub_link, self.status])
         self.add_class("g4f-share")
         self.share_button.on_click(lambda _: self.share())
+        self.hub_button.on_click(lambda _: self.share_with_hub())
         self.stop_button.on_click(lambda _: self.stop_sharing())
         chat.observe(self._on_chat_updated, names="updated")
 
@@ -70,6 +82,24 @@ class ShareWidget(widgets.VBox):
         self.status.value = note_html(f"Shared {len(conversation['items'])} messages.")
         return self.share_id
 
+    def share_with_hub(self) -> str | None:
+        """Share here, then copy the share to the hub's shares service; the hub link, ``None`` if that failed."""
+        share_id = self.share()
+        if share_id is None:
+            return None
+        try:
+            self.hub_url = publish_saved_share(share_id)
+        except (G4FError, OSError) as exc:  # the hub's refusal or absence, with its reason
+            self.status.value = note_html(f"Could not share with hub users: {exc}", "error")
+            return None
+        url = html.escape(self.hub_url, quote=True)
+        self.hub_link.value = (
+            f'<p>Hub users (anyone logged in to this hub): <a href="{url}" target="_blank" rel="noopener">{url}</a></p>'
+            f'<div style="width:180px">{qr_svg(self.hub_url, title="Shared chat link for hub users")}</div>'
+        )
+        self.status.value = note_html(f"Shared {len(self.chat.conversation['items'])} messages with hub users.")
+        return self.hub_url
+
     def stop_sharing(self) -> bool:
         """Delete the share so its link stops working; ``False`` (and a note) if that failed."""
         try:
@@ -83,8 +113,12 @@ class ShareWidget(widgets.VBox):
         self.url = None
         self.share_button.description = "Share"
         self.stop_button.layout.display = "none"
-        self.link.value = self.qr.value = ""
-        self.status.value = note_html(f"Stopped sharing {self.share_id}: its link no longer opens.")
+        self.link.value = self.qr.value = self.hub_link.value = ""
+        message, kind = f"Stopped sharing {self.share_id}: its link no longer opens.", "info"
+        if self.hub_url:  # the hub's shares service keeps what was published to it
+            message += f" The copy shared with hub users stays readable at {self.hub_url}."
+            self.hub_url, kind = None, "warning"
+        self.status.value = note_html(message, kind)
         return True
 
     def _show_link(self) -> None:
@@ -101,5 +135,7 @@ class ShareWidget(widgets.VBox):
         self.qr.value = f'<div style="width:180px">{qr_svg(self.url, title="Shared chat link")}</div>'
 
     def _on_chat_updated(self, _change: Any) -> None:
-        if self.shared:
+        if self.hub_url:
+            self.share_with_hub()
+        elif self.shared:
             self.share()

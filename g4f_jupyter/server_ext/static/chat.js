@@ -17,7 +17,8 @@
     attachments: el("attachments"), conversations: el("conversations"), newChat: el("new-chat"),
     shareNotice: el("share-notice"), unshare: el("unshare"), menu: el("menu"), sidebar: el("sidebar"),
     keysButton: el("keys"), keysPanel: el("keys-panel"), keysList: el("keys-list"), keysClose: el("keys-close"),
-    editing: el("editing"),
+    editing: el("editing"), hubShare: el("hub-share"), hubShareRow: el("hub-share-row"),
+    hubShareLink: el("hub-share-link"), hubShareQr: el("hub-share-qr"), hubShareNotice: el("hub-share-notice"),
   };
   const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
   const IMAGE_NAME = /\.(png|jpe?g|gif|webp|bmp|svg)$/i;
@@ -290,6 +291,7 @@
   function removeConversation(target) {
     localStorage.removeItem(STORE + target.id);
     localStorage.removeItem("share:" + target.id);
+    localStorage.removeItem("hubshare:" + target.id);
     for (const item of target.items) {
       for (const part of Array.isArray(item.content) ? item.content : []) {
         if (!part.bucket_id) continue;
@@ -589,10 +591,11 @@
     return shareId;
   }
 
+  /** Save the open conversation as a share on this server and show its link; the share id, or null. */
   async function share() {
     if (!conv.items.length) {
       notice("Nothing to share yet: send a message first.");
-      return;
+      return null;
     }
     const key = "share:" + conv.id;
     const shareId = await postShare(conv, localStorage.getItem(key) || uuid());
@@ -602,10 +605,38 @@
     ui.shareLink.textContent = link;
     ui.shareQr.href = `${config.base_url}g4f/qrcode/${encodeURIComponent(shareId)}`;
     ui.shareNotice.hidden = !LOOPBACK.test(new URL(link, location.href).hostname);
+    showHubLink(shareId, localStorage.getItem("hubshare:" + conv.id));
     ui.sharePanel.hidden = false;
+    return shareId;
   }
 
-  /** Remove the shared copy from the server; the conversation itself stays. */
+  /** Under JupyterHub: ask this server to copy the saved share to the hub's shares service; the hub link. */
+  async function publishToHub(shareId) {
+    const response = await api("hub/chat/" + encodeURIComponent(shareId), { method: "POST" });
+    if (!response.ok) throw new Error(await errorMessage(response));
+    return (await response.json()).url;
+  }
+
+  /** Share on this server first (the hub copies that saved share), then with every user of the hub. */
+  async function shareWithHub() {
+    const target = conv;
+    const shareId = await share();
+    if (!shareId) return;
+    const link = await publishToHub(shareId);
+    localStorage.setItem("hubshare:" + target.id, link);
+    if (conv === target) showHubLink(shareId, link);
+  }
+
+  function showHubLink(shareId, link) {
+    ui.hubShareRow.hidden = !link;
+    ui.hubShareNotice.hidden = !link || !LOOPBACK.test(new URL(link, location.href).hostname);
+    if (!link) return;
+    ui.hubShareLink.href = link;
+    ui.hubShareLink.textContent = link;
+    ui.hubShareQr.href = `${config.base_url}g4f/qrcode/${encodeURIComponent(shareId)}?to=hub`;
+  }
+
+  /** Remove the shared copy from this server; the conversation itself (and a hub copy) stays. */
   async function unshare() {
     const key = "share:" + conv.id;
     const shareId = localStorage.getItem(key);
@@ -614,6 +645,7 @@
       if (!response.ok && response.status !== 404) throw new Error(await errorMessage(response));
     }
     localStorage.removeItem(key);
+    localStorage.removeItem("hubshare:" + conv.id);
     ui.sharePanel.hidden = true;
   }
 
@@ -669,10 +701,13 @@
     return row;
   }
 
-  /** A shared conversation stays current: each finished answer updates the share. */
+  /** A shared conversation stays current: each finished answer updates the share (and its hub copy). */
   function refreshShare(target) {
     const shareId = localStorage.getItem("share:" + target.id);
-    if (shareId) postShare(target, shareId).catch((err) => notice("Updating the share failed: " + err.message));
+    if (!shareId) return;
+    postShare(target, shareId)
+      .then(() => localStorage.getItem("hubshare:" + target.id) && publishToHub(shareId))
+      .catch((err) => notice("Updating the share failed: " + err.message));
   }
 
   // ---------------------------------------------------------------- wiring
@@ -692,6 +727,8 @@
     ui.files.value = "";
   });
   ui.share.addEventListener("click", () => share().catch((err) => notice("Sharing failed: " + err.message)));
+  ui.hubShare.hidden = !config.hub_shares;
+  ui.hubShare.addEventListener("click", () => shareWithHub().catch((err) => notice("Sharing with hub users failed: " + err.message)));
   ui.shareClose.addEventListener("click", () => { ui.sharePanel.hidden = true; });
   ui.unshare.addEventListener("click", () => unshare().catch((err) => notice("Stopping the share failed: " + err.message)));
   ui.keysButton.addEventListener("click", () => (ui.keysPanel.hidden ? showKeys() : (ui.keysPanel.hidden = true)));
