@@ -6,6 +6,7 @@ The provider echoes the prompt (a loopback OpenAI-compatible server), so each an
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,8 +71,9 @@ async def test_a_rerun_replaces_the_code_cell_it_inserted_and_another_magic_cell
             await page.goto(f"{url}/lab/tree/code.ipynb?token={token}", timeout=90_000)
             cells = page.locator(".jp-Notebook .jp-Cell")
             await expect(cells).to_have_count(3, timeout=90_000)
-            indicator = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-            await expect(indicator).to_be_visible(timeout=90_000)
+            # the status bar names the kernel once it is connected (the toolbar's dot says idle before that)
+            kernel = page.locator(".jp-StatusBar-Item", has_text=re.compile(r"Python 3 \(ipykernel\) \| Idle"))
+            await expect(kernel.first).to_be_visible(timeout=90_000)
             await _run(page, cells.nth(0), 1)
 
             # the first run inserts a code cell below the asking cell

@@ -39,7 +39,7 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KernelMan
 def execute(
     kc: Any, code: str, timeout: float = 120, on_iopub: Any = None, cell_id: str | None = None,
     metadata: dict[str, Any] | None = None,
-) -> tuple[dict, list[dict]]:
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run ``code``; return its execute_reply and the iopub messages it caused (until idle).
 
     ``cell_id`` is sent in the request's metadata, as JupyterLab and Notebook 7 do, beside ``metadata``.
@@ -49,7 +49,7 @@ def execute(
     request = kc.session.msg("execute_request", content, metadata=sent)
     kc.shell_channel.send(request)
     msg_id = request["header"]["msg_id"]
-    messages: list[dict] = []
+    messages: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
     while True:
         msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
@@ -65,11 +65,11 @@ def execute(
     return reply, messages
 
 
-def displayed_text(messages: list[dict]) -> str:
+def displayed_text(messages: list[dict[str, Any]]) -> str:
     """The last rendering of the answer's display."""
     shown = [m for m in messages if m["msg_type"] in ("display_data", "update_display_data")]
     assert shown, [m["msg_type"] for m in messages]
-    return shown[-1]["content"]["data"]["text/markdown"]
+    return str(shown[-1]["content"]["data"]["text/markdown"])
 
 
 def test_magic_kernel_streams_display_updates_before_the_reply(kernel: tuple[KernelManager, Any]) -> None:
@@ -100,7 +100,7 @@ def test_magic_kernel_code_cell_is_inserted_once_per_notebook_cell(kernel: tuple
     _, kc = kernel
     code = "%%g4f -f code --no-history --max-tokens 24\nWrite a Python function that adds two numbers."
 
-    def inserted(reply: dict) -> list[str]:
+    def inserted(reply: dict[str, Any]) -> list[str]:
         return [p["text"] for p in reply["content"]["payload"] if p.get("source") == "set_next_input"]
 
     first, _ = execute(kc, code, cell_id="cell-a")
@@ -140,7 +140,7 @@ def test_magic_kernel_leaves_the_code_cell_to_a_notebook_with_our_extension(
 def test_magic_kernel_interrupt_keeps_the_partial_answer(kernel: tuple[KernelManager, Any]) -> None:
     km, kc = kernel
     msg_id = kc.execute("%g4f --no-history --max-tokens 400 Write a long story about a dragon and a knight.")
-    messages: list[dict] = []
+    messages: list[dict[str, Any]] = []
     interrupted_at = None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
