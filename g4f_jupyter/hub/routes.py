@@ -13,6 +13,7 @@ import asyncio
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..errors import BadRequestError
 from ..server_ext.base import G4FAPIHandler
 from ..service.hub_shares import publish_saved_share
 
@@ -23,6 +24,8 @@ class HubShareHandler(G4FAPIHandler):
     @web.authenticated
     @authorized
     async def post(self, share_id: str) -> None:
+        if self.body_bytes():  # the share is read from this server's store; an oversized body is a 413 here
+            raise BadRequestError("this route takes no body: save the chat with POST backend-api/v2/chat/<id> first")
         link = await asyncio.to_thread(publish_saved_share, share_id)  # 404 when it was never shared here
         self.write_json({"share_id": share_id, "url": link})
 
