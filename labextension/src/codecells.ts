@@ -16,7 +16,7 @@ import { INotebookModel, INotebookTracker, NotebookPanel } from '@jupyterlab/not
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 
 /** The MIME type of the magic's "place this code" bundle (must match g4f_jupyter/magics/render.py). */
-export const CODE_MIME = 'application/vnd.g4f-jupyter.code+json';
+const CODE_MIME = 'application/vnd.g4f-jupyter.code+json';
 /** The key of the execute-request flag and of the inserted cell's metadata. */
 const KEY = 'g4f_jupyter';
 
@@ -40,7 +40,7 @@ function flagExecuteRequests(kernel: Kernel.IKernelConnection | null | undefined
 
 /** The bundle in an iopub message, when it is one of ours and well formed. */
 function codeBundle(msg: KernelMessage.IMessage): ICodeBundle | null {
-  if (!KernelMessage.isDisplayDataMsg(msg) && !KernelMessage.isExecuteResultMsg(msg)) {
+  if (!KernelMessage.isDisplayDataMsg(msg)) {
     return null;
   }
   const bundle = msg.content.data[CODE_MIME] as Partial<ICodeBundle> | undefined;
@@ -51,7 +51,7 @@ function codeBundle(msg: KernelMessage.IMessage): ICodeBundle | null {
 }
 
 /** Replace the source of the cell tagged for `bundle.source_cell`, or insert one below the source cell. */
-export function placeCode(model: INotebookModel, bundle: ICodeBundle): boolean {
+function placeCode(model: INotebookModel, bundle: ICodeBundle): boolean {
   const code = bundle.code.replace(/\n$/, '');
   let sourceIndex = -1;
   for (let i = 0; i < model.cells.length; i++) {
