@@ -45,11 +45,12 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  /** fetch() on the backend API; Jupyter wants the _xsrf cookie echoed on every non-GET request. */
+  /** fetch() on the backend API with the _xsrf cookie echoed: Jupyter checks it on every non-GET
+   *  request, and a JupyterHub single-user server on every fetch() that is not a page load, GETs too. */
   function api(path, options = {}) {
     const method = (options.method || "GET").toUpperCase();
     const headers = new Headers(options.headers || {});
-    if (method !== "GET" && method !== "HEAD") headers.set("X-XSRFToken", xsrfToken());
+    headers.set("X-XSRFToken", xsrfToken());
     return fetch(API + path, { ...options, method, headers, credentials: "same-origin" });
   }
 

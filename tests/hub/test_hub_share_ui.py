@@ -1,0 +1,166 @@
+"""Sharing with hub users from the ShareWidget and from the chat page, on a real JupyterHub.
+
+The widget runs in a process with the environment alice's server gave its kernels (her hub
+token, her data directory); the page runs in Chromium, logged in to the hub as alice. Bob,
+logged in to the same hub, opens the hub links; a visitor without a login does not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from hubrig import Hub
+from playwright.async_api import Browser, BrowserContext, async_playwright, expect
+from tornado.httpclient import HTTPClientError
+
+from g4f_jupyter.widgets import ChatWidget, ShareWidget
+
+PASSWORD = "try-g4f"  # the example config's DummyAuthenticator password
+
+# What a notebook cell in alice's kernel would do: chat, share with hub users, chat on, stop sharing.
+WIDGET_SCRIPT = """
+import asyncio, json, sys
+from g4f_jupyter.widgets import ChatWidget, ShareWidget
+
+async def main():
+    chat = ChatWidget(provider="HubModel", max_tokens=12, temperature=0)
+    share = ShareWidget(chat, share_id=sys.argv[1])
+    out = {"hub_button": share.hub_button.layout.display}
+    await chat.send("Name a colour.")
+    share.hub_button.click()
+    out |= {"hub_url": share.hub_url, "url": share.url, "hub_link": share.hub_link.value, "status": share.status.value}
+    await chat.send("Name another colour.")  # a shared chat follows its answers, on the hub too
+    share.stop_sharing()
+    out["stopped"] = share.status.value
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+def server_environment(pid: int) -> dict[str, str]:
+    """The environment JupyterHub gave a user's server, which its kernels inherit."""
+    pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(pair.decode().split("=", 1) for pair in pairs if b"=" in pair)
+
+
+def test_alices_share_widget_shares_with_hub_users_and_bob_reads_it(team_hub: Hub) -> None:
+    share_id = uuid.uuid4().hex
+    env = server_environment(team_hub.server_pid("alice"))
+    done = subprocess.run([sys.executable, "-c", WIDGET_SCRIPT, share_id], env=env, cwd=env["HOME"],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert out["hub_button"] is None  # offered under the hub
+    hub_link = f"{team_hub.url}services/g4f-shares/chat/{share_id}"
+    assert out["hub_url"] == hub_link
+    assert f'href="{hub_link}"' in out["hub_link"] and "<svg" in out["hub_link"]
+    assert "with hub users" in out["status"]
+    assert out["url"] == f"{team_hub.url}user/alice/g4f/chat/{share_id}"  # her own server's link, via the hub
+    # stopping ends her server's link and says plainly that the hub's copy stays
+    assert "no longer opens" in out["stopped"] and f"stays readable at {hub_link}" in out["stopped"]
+
+    with team_hub.client("bob") as bob, team_hub.client("alice") as alice, team_hub.client() as visitor:
+        page = bob.get(hub_link)
+        assert page.status_code == 200 and "Name a colour." in page.text
+        stored = bob.get(f"services/g4f-shares/api/chat/{share_id}").json()
+        assert stored["owner"] == "alice"
+        assert [i["content"] for i in stored["items"] if i["role"] == "user"] == [
+            "Name a colour.", "Name another colour."]  # the second answer reached the hub copy
+        assert alice.get(f"user/alice/g4f/chat/{share_id}").status_code == 404  # stopped on her server
+        assert visitor.get(hub_link).status_code == 302  # to the hub's login
+
+
+@pytest.mark.asyncio
+async def test_outside_a_hub_neither_the_widget_nor_the_page_offers_hub_sharing(jp_fetch: Any) -> None:
+    assert ShareWidget(ChatWidget()).hub_button.layout.display == "none"
+    page = (await jp_fetch("g4f", "")).body.decode()
+    config = json.loads(re.search(r'<script id="g4f-config"[^>]*>(.*?)</script>', page, re.S)[1])
+    assert config["hub_shares"] is False
+    with pytest.raises(HTTPClientError) as missing:
+        await jp_fetch("g4f", "qrcode", "some-share", params={"to": "hub"})
+    assert missing.value.code == 404
+
+
+@pytest_asyncio.fixture
+async def browser(chromium_options: dict[str, Any]) -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        running = await pw.chromium.launch(**chromium_options)
+        try:
+            yield running
+        finally:
+            await running.close()
+
+
+async def logged_in(browser: Browser, hub: Hub, user: str) -> BrowserContext:
+    """A browser context logged in to the hub as ``user`` through its login form."""
+    context = await browser.new_context(viewport={"width": 1200, "height": 760})
+    page = await context.new_page()
+    await page.goto(f"{hub.url}hub/login")
+    await page.fill("#username_input", user)
+    await page.fill("#password_input", PASSWORD)
+    await page.click("#login_submit")
+    await page.wait_for_url(re.compile(r".*/(hub/home|hub/spawn-pending/.*|user/.*)$"), timeout=60_000)
+    await page.close()
+    return context
+
+
+@pytest.mark.asyncio
+async def test_alices_page_shares_with_hub_users_and_the_link_opens_for_bob(
+    team_hub: Hub, browser: Browser, artifacts_dir: Path
+) -> None:
+    alice = await logged_in(browser, team_hub, "alice")
+    page = await alice.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{team_hub.url}user/alice/g4f/")
+    await expect(page.locator("#provider option[value='HubModel']")).to_have_count(1)
+    await page.select_option("#provider", "HubModel")
+    await expect(page.locator("#hub-share")).to_be_visible()
+    await page.fill("#prompt", "Say hello to the team.")
+    await page.click("#send")
+    answer = page.locator("article.message.assistant").last
+    await expect(answer).to_have_class("message assistant", timeout=90_000)  # no longer streaming
+    assert not await answer.locator(".error").count(), await answer.inner_text()
+
+    await page.click("#hub-share")
+    hub_link = page.locator("#hub-share-link")
+    await expect(hub_link).to_be_visible(timeout=30_000)
+    link = await hub_link.get_attribute("href")
+    assert link and link.startswith(f"{team_hub.url}services/g4f-shares/chat/")
+    share_id = link.rsplit("/", 1)[1]
+    server_link = await page.locator("#share-link").get_attribute("href")
+    assert server_link == f"{team_hub.url}user/alice/g4f/chat/{share_id}"  # both links, side by side
+    await expect(page.locator("#hub-share-notice")).to_be_visible()  # 127.0.0.1: honest about who can open it
+    await page.screenshot(path=str(artifacts_dir / "g4f-hub-share-page.png"))
+
+    async with alice.expect_page() as popup:
+        await page.click("#hub-share-qr")
+    qr_page = await popup.value
+    await qr_page.wait_for_load_state()
+    await expect(qr_page.locator("#qrcode svg")).to_be_visible()
+    await expect(qr_page.locator("#share-link")).to_have_text(link)
+    assert not errors, errors
+
+    bob = await logged_in(browser, team_hub, "bob")
+    bob_page = await bob.new_page()
+    response = await bob_page.goto(link)
+    assert response is not None and response.status == 200
+    await expect(bob_page.locator("body")).to_contain_text("Say hello to the team.")
+    assert bob_page.url == link  # read at the hub link itself, not redirected elsewhere
+
+    visitor = await browser.new_context()
+    stranger = await visitor.new_page()
+    await stranger.goto(link)
+    assert "/hub/login" in stranger.url
+    await expect(stranger.locator("body")).not_to_contain_text("Say hello to the team.")
