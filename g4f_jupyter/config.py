@@ -14,9 +14,29 @@ from pathlib import Path
 __all__ = ["catalog_dir", "data_dir", "system_providers_dirs", "user_providers_dir"]
 
 
+# What Jupyter's own path functions read; a change in any of them means the answer may change.
+_JUPYTER_PATH_ENV = (
+    "HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_CONFIG_PATH",
+    "JUPYTER_PREFER_ENV_PATH", "JUPYTER_PLATFORM_DIRS", "JUPYTER_NO_CONFIG", "CONDA_PREFIX", "VIRTUAL_ENV",
+)
+
+
+def _environment(*names: str) -> tuple[str | None, ...]:
+    return tuple(os.environ.get(name) for name in (*names, *_JUPYTER_PATH_ENV))
+
+
 def data_dir() -> Path:
-    """The data directory shared by the server extension, the kernel and the widgets."""
-    explicit = os.environ.get("G4F_JUPYTER_DATA_DIR")
+    """The data directory shared by the server extension, the kernel and the widgets.
+
+    Read on every call (tests and users move it through the environment), but worked out
+    only when the environment changed: it runs on every request.
+    """
+    return _data_dir(_environment("G4F_JUPYTER_DATA_DIR"))
+
+
+@functools.lru_cache(maxsize=16)
+def _data_dir(environment: tuple[str | None, ...]) -> Path:
+    explicit = environment[0]
     if explicit:
         path = Path(explicit)
     else:
@@ -46,7 +66,13 @@ def system_providers_dirs() -> list[Path]:
     replaces the default: ``g4f/providers`` under each system entry of Jupyter's config path
     (``JUPYTER_CONFIG_PATH``, ``{sys.prefix}/etc/jupyter``, ``/usr/local/etc/jupyter``, ``/etc/jupyter``).
     """
-    explicit = os.environ.get("G4F_JUPYTER_SYSTEM_PROVIDERS_PATH")
+    return list(_system_providers_dirs(_environment("G4F_JUPYTER_SYSTEM_PROVIDERS_PATH")))
+
+
+@functools.lru_cache(maxsize=16)
+def _system_providers_dirs(environment: tuple[str | None, ...]) -> tuple[Path, ...]:
+    """Worked out once per environment: Jupyter's config path costs ~170 µs and the catalog is read per request."""
+    explicit = environment[0]
     if explicit is not None:
         found = [Path(entry) for entry in explicit.split(os.pathsep) if entry]
     else:
@@ -54,7 +80,7 @@ def system_providers_dirs() -> list[Path]:
 
         own = Path(jupyter_config_dir())
         found = [Path(entry) / "g4f" / "providers" for entry in jupyter_config_path() if Path(entry) != own]
-    return found[::-1]
+    return tuple(found[::-1])
 
 
 @functools.cache
