@@ -20,11 +20,12 @@ from traitlets import CaselessStrEnum, Integer, Unicode
 from ..api import stream
 from ..errors import G4FError
 from ..service.answer import AnswerState
+from ..service.fences import code_of
 from .history import ERR_NAME, History, last_error, record_error
 from .info import help_text, providers_table, version_text
 from .interpolation import interpolate
 from .options import FORMATS, MagicOptions, parse_options
-from .render import Answer, LiveOutput, show_code_cell, show_error, show_media, show_text, strip_fences
+from .render import Answer, LiveOutput, show_code_cell, show_error, show_media, show_text
 
 __all__ = ["G4FMagics"]
 
@@ -153,7 +154,7 @@ class G4FMagics(Magics):
             tokens = f", {state.usage.total_tokens} tokens" if state.usage else ""
             show_text(f"[{state.provider.name} · {state.provider.model}{tokens}]")
         if fmt == "code" and state.text:
-            self._insert_code(strip_fences(state.text))
+            self._insert_code(code_of(state.text))
         if fmt == "image":
             show_media(state.media)
         if not options.no_history:

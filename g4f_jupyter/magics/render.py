@@ -10,9 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import sys
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,12 +18,13 @@ from IPython.display import HTML, JSON, Code, DisplayHandle, Image, Markdown, Ma
 
 from ..core.events import Media
 from ..errors import G4FError
+from ..service.fences import code_of
 from ..service.generated import MEDIA_URL
 from ..service.media import media_file
+from ..throttle import Throttle
 
 __all__ = [
     "CODE_MIME", "Answer", "LiveOutput", "render", "show_code_cell", "show_error", "show_media", "show_text",
-    "strip_fences",
 ]
 
 # The bundle our JupyterLab extension turns into (or writes over) the code cell below the asking
@@ -33,8 +32,6 @@ __all__ = [
 CODE_MIME = "application/vnd.g4f-jupyter.code+json"
 _CODE_PLACED = "The code is in the cell below (a re-run of this cell replaces it)."
 
-_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<body>.*?)^[ \t]*(?P=fence)[`~]*[ \t]*$", re.M | re.S)
-_OPEN_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n(?P<body>.*)\Z", re.M | re.S)
 
 
 class Answer(str):
@@ -63,18 +60,6 @@ class Answer(str):
         display({"text/markdown": str(self), "text/plain": str(self)}, raw=True)
 
 
-def strip_fences(text: str) -> str:
-    """The code inside a model's answer: every fenced block joined, an unclosed block's
-    body (the answer was cut short), or the whole text when there is no fence."""
-    blocks = [m.group("body").rstrip("\n") for m in _FENCE.finditer(text)]
-    if blocks:
-        return "\n\n".join(blocks).strip("\n")
-    unclosed = _OPEN_FENCE.search(text)
-    if unclosed:
-        return unclosed.group("body").strip("\n")
-    return text.strip("\n")
-
-
 def render(text: str, fmt: str, final: bool = True) -> Any:
     """The IPython display object for ``text`` in format ``fmt``.
 
@@ -84,14 +69,14 @@ def render(text: str, fmt: str, final: bool = True) -> Any:
     if fmt in ("markdown", "image"):  # image: the text as Markdown, the pictures shown after it
         return Markdown(text)
     if fmt == "html":
-        return HTML(strip_fences(text) if final else text)
+        return HTML(code_of(text) if final else text)
     if fmt == "math":
-        return Math(strip_fences(text) if final else text)
+        return Math(code_of(text) if final else text)
     if fmt == "code":
-        return Code(strip_fences(text), language="python") if final else Markdown(text)
+        return Code(code_of(text), language="python") if final else Markdown(text)
     if fmt == "json" and final:
         try:
-            data = json.loads(strip_fences(text))
+            data = json.loads(code_of(text))
         except ValueError:
             return Pretty(text)
         return JSON(data) if isinstance(data, (dict, list)) else Pretty(json.dumps(data))
@@ -108,11 +93,10 @@ class LiveOutput:
 
     def __init__(self, shell: Any, fmt: str, interval: float = 0.05) -> None:
         self.fmt = fmt
-        self.interval = interval
+        self._updates = Throttle(interval)
         self.rich = _is_kernel(shell)
         self._handle: DisplayHandle | None = None
         self._shown = 0  # characters already written (terminal) or last shown length (kernel)
-        self._last = 0.0
 
     def update(self, text: str) -> None:
         """Show ``text`` (the whole answer so far), at most once per ``interval``."""
@@ -121,10 +105,8 @@ class LiveOutput:
             sys.stdout.flush()
             self._shown = len(text)
             return
-        now = time.monotonic()
-        if now - self._last < self.interval:
+        if not self._updates.due():
             return
-        self._last = now
         self._show(render(text, self.fmt, final=False))
         self._shown = len(text)
 

@@ -10,7 +10,7 @@ from g4f_jupyter.magics.info import help_text
 from g4f_jupyter.magics.input import keep_question_marks
 from g4f_jupyter.magics.interpolation import interpolate
 from g4f_jupyter.magics.options import OPTIONS, SUBCOMMANDS, parse_options
-from g4f_jupyter.magics.render import strip_fences
+from g4f_jupyter.service.fences import code_of
 
 # --- options ---------------------------------------------------------------------------
 
@@ -90,16 +90,16 @@ def test_magic_interpolation_unbalanced_and_dunder() -> None:
 # --- fences ----------------------------------------------------------------------------
 
 
-def test_magic_strip_fences_real_looking_answers() -> None:
+def test_magic_code_of_real_looking_answers() -> None:
     answer = "Here is the function:\n\n```python\ndef add(a, b):\n    return a + b\n```\n\nCall it with `add(1, 2)`."
-    assert strip_fences(answer) == "def add(a, b):\n    return a + b"
+    assert code_of(answer) == "def add(a, b):\n    return a + b"
     two = "First:\n```py\nimport os\n```\nThen:\n~~~\nprint(os.getcwd())\n~~~\n"
-    assert strip_fences(two) == "import os\n\nprint(os.getcwd())"
+    assert code_of(two) == "import os\n\nprint(os.getcwd())"
     cut_short = "Sure!\n```python\nfor i in range(3):\n    print(i)\n"
-    assert strip_fences(cut_short) == "for i in range(3):\n    print(i)"
+    assert code_of(cut_short) == "for i in range(3):\n    print(i)"
     nested = "````markdown\n```python\nx = 1\n```\n````"
-    assert strip_fences(nested) == "```python\nx = 1\n```"
-    assert strip_fences("\nx = {'a': 1}\n") == "x = {'a': 1}"
+    assert code_of(nested) == "```python\nx = 1\n```"
+    assert code_of("\nx = {'a': 1}\n") == "x = {'a': 1}"
 
 
 def test_magic_help_is_generated_from_the_option_and_subcommand_tables() -> None:
