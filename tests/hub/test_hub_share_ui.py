@@ -7,6 +7,7 @@ logged in to the same hub, opens the hub links; a visitor without a login does n
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
@@ -82,6 +83,23 @@ def test_alices_share_widget_shares_with_hub_users_and_bob_reads_it(team_hub: Hu
 
 
 @pytest.mark.asyncio
+async def test_a_refused_hub_share_is_reported_and_no_hub_link_shown(
+    team_hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("G4F_HUB_SHARES_URL", f"{team_hub.url}services/g4f-shares/")
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "not-a-hub-token")
+    chat = ChatWidget(provider="Local", max_tokens=4)
+    share = ShareWidget(chat, share_id=uuid.uuid4().hex)
+    assert share.hub_button.layout.display is None
+    await asyncio.wait_for(chat.send("Say hi."), 60)
+
+    assert share.share_with_hub() is None
+    assert share.hub_url is None and share.hub_link.value == ""
+    assert "Could not share with hub users" in share.status.value and "refused" in share.status.value
+    assert share.shared  # still shared on this server: only the hub refused
+
+
+@pytest.mark.asyncio
 async def test_outside_a_hub_neither_the_widget_nor_the_page_offers_hub_sharing(jp_fetch: Any) -> None:
     assert ShareWidget(ChatWidget()).hub_button.layout.display == "none"
     page = (await jp_fetch("g4f", "")).body.decode()
@@ -152,11 +170,18 @@ async def test_alices_page_shares_with_hub_users_and_the_link_opens_for_bob(
     await expect(qr_page.locator("#share-link")).to_have_text(link)
     assert not errors, errors
 
+    # the next answer reaches the hub's copy without pressing the button again
+    await page.fill("#prompt", "And goodbye.")
+    await page.click("#send")
+    await expect(page.locator("article.message.assistant")).to_have_count(2)
+    await expect(page.locator("article.message.assistant").last).to_have_class("message assistant", timeout=90_000)
+
     bob = await logged_in(browser, team_hub, "bob")
     bob_page = await bob.new_page()
     response = await bob_page.goto(link)
     assert response is not None and response.status == 200
     await expect(bob_page.locator("body")).to_contain_text("Say hello to the team.")
+    await expect(bob_page.locator("body")).to_contain_text("And goodbye.")  # re-published after the answer
     assert bob_page.url == link  # read at the hub link itself, not redirected elsewhere
 
     visitor = await browser.new_context()
