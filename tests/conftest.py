@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
@@ -186,3 +192,69 @@ def loopback() -> Iterator[Serve]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+StartLab = Callable[..., tuple[str, str]]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def start_lab(tmp_path: Path) -> Iterator[StartLab]:
+    """Start a real JupyterLab (with the installed extension) serving ``root``; returns (url with base, token).
+
+    Lab's news question is answered "No", so its toast never covers what a test clicks; the
+    server's kernels are shut down through the API, then the server, when the test ends.
+    """
+    servers: list[tuple[subprocess.Popen[bytes], str, str]] = []
+
+    def start(root: Path, base_url: str = "/") -> tuple[str, str]:
+        notification = tmp_path / "lab-settings" / "@jupyterlab" / "apputils-extension"
+        notification.mkdir(parents=True, exist_ok=True)
+        (notification / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+        port, token = _free_port(), secrets.token_hex(16)
+        env = {
+            **os.environ,  # G4F_JUPYTER_DATA_DIR / _PROVIDERS_DIR: this test's sandbox
+            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab-settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "lab-workspaces"),
+            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        }
+        command = [
+            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
+            "--ip=127.0.0.1", f"--ServerApp.token={token}", f"--notebook-dir={root}",
+            f"--ServerApp.base_url={base_url}",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None",
+        ]
+        log_path = tmp_path / f"lab-{port}.log"
+        with log_path.open("wb") as log:
+            server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}{base_url.rstrip('/')}"
+        servers.append((server, url, token))
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, log_path.read_text()
+            try:
+                if httpx.get(f"{url}/api/status", params={"token": token}, timeout=2).status_code == 200:
+                    return url, token
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "JupyterLab did not start"
+            time.sleep(0.3)
+
+    yield start
+    for server, url, token in servers:
+        try:  # shut the kernels down through the API so none outlives the server
+            for kernel in httpx.get(f"{url}/api/kernels", params={"token": token}, timeout=5).json():
+                httpx.delete(f"{url}/api/kernels/{kernel['id']}", params={"token": token}, timeout=10)
+        except httpx.HTTPError:
+            pass
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -2,85 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "chat.ipynb"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A JupyterLab server on a free port, serving a copy of notebooks/chat.ipynb; (url, token)."""
+def lab(tmp_path: Path, start_lab: Callable[..., tuple[str, str]]) -> tuple[str, str]:
+    """JupyterLab serving a copy of notebooks/chat.ipynb; (url, token)."""
     root = tmp_path / "nb"
     root.mkdir()
     shutil.copy(NOTEBOOK, root / "chat.ipynb")
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {
-        **os.environ,  # G4F_JUPYTER_DATA_DIR / _PROVIDERS_DIR: this test's sandbox
-        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab-settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "lab-workspaces"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "jupyter",
-        "lab",
-        "--no-browser",
-        "--allow-root",
-        f"--port={port}",
-        "--ip=127.0.0.1",
-        f"--ServerApp.token={token}",
-        f"--notebook-dir={root}",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.news_url=None",
-    ]
-    log = (tmp_path / "lab.log").open("wb")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, (tmp_path / "lab.log").read_text()
-            try:
-                if httpx.get(f"{url}/api/status", params={"token": token}, timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "JupyterLab did not start"
-            time.sleep(0.3)
-        yield url, token
-    finally:
-        try:  # shut the kernels down through the API so none outlives the server
-            for kernel in httpx.get(f"{url}/api/kernels", params={"token": token}, timeout=5).json():
-                httpx.delete(f"{url}/api/kernels/{kernel['id']}", params={"token": token}, timeout=10)
-        except httpx.HTTPError:
-            pass
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+    return start_lab(root)
 
 
 async def _start_kernel(page: Page) -> None:
