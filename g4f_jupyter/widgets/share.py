@@ -94,7 +94,8 @@ class ShareWidget(widgets.VBox):
             return None
         url = html.escape(self.hub_url, quote=True)
         self.hub_link.value = (
-            f'<p>Hub users (anyone logged in to this hub): <a href="{url}" target="_blank" rel="noopener">{url}</a></p>'
+            f'<p>For hub users (anyone logged in to this hub; anyone at all if its operator made shares public): '
+            f'<a href="{url}" target="_blank" rel="noopener">{url}</a></p>'
             f'<div style="width:180px">{qr_svg(self.hub_url, title="Shared chat link for hub users")}</div>'
         )
         self.status.value = note_html(f"Shared {len(self.chat.conversation['items'])} messages with hub users.")

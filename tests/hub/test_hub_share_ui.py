@@ -103,7 +103,9 @@ async def test_a_refused_hub_share_is_reported_and_no_hub_link_shown(
 async def test_outside_a_hub_neither_the_widget_nor_the_page_offers_hub_sharing(jp_fetch: Any) -> None:
     assert ShareWidget(ChatWidget()).hub_button.layout.display == "none"
     page = (await jp_fetch("g4f", "")).body.decode()
-    config = json.loads(re.search(r'<script id="g4f-config"[^>]*>(.*?)</script>', page, re.S)[1])
+    found = re.search(r'<script id="g4f-config"[^>]*>(.*?)</script>', page, re.S)
+    assert found is not None
+    config = json.loads(found[1])
     assert config["hub_shares"] is False
     with pytest.raises(HTTPClientError) as missing:
         await jp_fetch("g4f", "qrcode", "some-share", params={"to": "hub"})
