@@ -10,25 +10,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Coroutine
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from tornado.iostream import StreamClosedError
+from tornado.http1connection import HTTP1Connection
+from tornado.iostream import IOStream, StreamClosedError
 
 from ..core.events import Event, encode
 
 __all__ = ["StreamingMixin"]
 
+if TYPE_CHECKING:  # the mixin is only ever used with a request handler: type it as one
+    from jupyter_server.base.handlers import APIHandler as _Handler
+else:
+    _Handler = object
 
-class StreamingMixin:
+
+class StreamingMixin(_Handler):
     """Mixed into the API handler, before Tornado's ``RequestHandler`` in the MRO."""
 
     _pump: asyncio.Future[None] | None = None
 
+    def connection_stream(self) -> IOStream:
+        """The client's socket stream (Tornado's HTTP/1 server is the only one Jupyter runs)."""
+        connection = self.request.connection
+        assert isinstance(connection, HTTP1Connection)
+        return connection.stream
+
     def start_stream(self, kind: str) -> None:
         """Headers of a streamed answer: no caching, and no proxy buffering between flushes."""
-        self.set_header("Content-Type", kind)  # type: ignore[attr-defined]
-        self.set_header("Cache-Control", "no-cache")  # type: ignore[attr-defined]
-        self.set_header("X-Accel-Buffering", "no")  # type: ignore[attr-defined]
+        self.set_header("Content-Type", kind)
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
 
     async def pump(self, send: Coroutine[Any, Any, None], kind: str) -> None:
         """Run ``send`` (which writes and flushes) as a task the client's leaving can cancel.
@@ -38,21 +50,21 @@ class StreamingMixin:
         """
         self._pump = asyncio.ensure_future(send)
         await asyncio.wait({self._pump})
-        if self._pump.cancelled() or self.request.connection.stream.closed():  # type: ignore[attr-defined]
+        if self._pump.cancelled() or self.connection_stream().closed():
             return
         self._pump.result()
-        self.finish(set_content_type=kind)  # type: ignore[attr-defined]
+        self.finish(set_content_type=kind)
 
     def on_connection_close(self) -> None:
         """The client went away: cancel the stream now, not at the next piece."""
         if self._pump is not None and not self._pump.done():
             self._pump.cancel()
-        super().on_connection_close()  # type: ignore[misc]
+        super().on_connection_close()
 
     async def stream_events(self, events: AsyncGenerator[Event, None], *, sse: bool) -> None:
         """Answer with ``events`` framed as NDJSON lines (or SSE blocks), until they end or the client leaves."""
         self.start_stream("text/event-stream")
-        self.request.connection.stream.set_nodelay(True)  # type: ignore[attr-defined]  # no Nagle delay per event
+        self.connection_stream().set_nodelay(True)  # no Nagle delay per event
         await self.pump(self._send_events(events, "sse" if sse else "ndjson"), "text/event-stream")
 
     async def _send_events(self, events: AsyncGenerator[Event, None], fmt: Literal["ndjson", "sse"]) -> None:
@@ -71,9 +83,9 @@ class StreamingMixin:
         def send() -> None:
             nonlocal flushed, scheduled
             scheduled = None
-            self.write(encode(pending, fmt))  # type: ignore[attr-defined]
+            self.write(encode(pending, fmt))
             pending.clear()
-            flushed = self.flush()  # type: ignore[attr-defined]
+            flushed = self.flush()
             flushed.add_done_callback(_retrieved)
 
         try:
