@@ -9,6 +9,8 @@ from bucket_docs import make_epub, make_odt, make_xlsx
 
 from g4f_jupyter.service.buckets import Progress, TextChunk, bucket_info, delete_bucket, ingest, upload_files
 from g4f_jupyter.service.buckets.layout import open_bucket
+from g4f_jupyter.service.buckets.pending import pending
+from g4f_jupyter.service.buckets.sections import sections
 from g4f_jupyter.store.layout import bucket_dir
 
 
@@ -48,7 +50,7 @@ async def test_bucket_cache_index_and_incremental_reads() -> None:
     upload_files("inc", [("two.md", b"Second file.")])
     second = await _text("inc")
     assert second == first + "```two.md\nSecond file.\n```\n\n"  # replay, then the new file
-    assert [name for name, _, _ in bucket.sections()] == ["one.txt", "two.md"]
+    assert [name for name, _, _ in sections(bucket)] == ["one.txt", "two.md"]
     assert await _text("inc") == second  # a third read only replays
     assert [f["name"] for f in bucket_info("inc")["files"]] == []  # sources deleted by default
     delete_bucket("inc")
@@ -63,7 +65,7 @@ async def test_bucket_interrupted_read_keeps_the_previous_state() -> None:
     assert isinstance(first, TextChunk)
     await stream.aclose()  # the client went away mid-read
     bucket = open_bucket("cut")
-    assert not bucket.cache.exists() and bucket.pending() == ["a.txt", "b.txt"]
+    assert not bucket.cache.exists() and pending(bucket) == ["a.txt", "b.txt"]
     assert not [p for p in bucket.dir.iterdir() if p.name.endswith(".tmp")]
     assert "B\n```" in await _text("cut")
 

@@ -28,9 +28,11 @@ from .contents import media_path
 from .ingest import ingest
 from .layout import Bucket, existing_bucket
 from .names import AUDIO_EXTENSIONS, extension
+from .pending import pending
 from .progress import Progress
 from .refine import refined_text
 from .retrieval import Chunk, bucket_index
+from .sections import sections
 
 __all__ = ["ground_messages"]
 
@@ -70,7 +72,7 @@ def _question(messages: list[dict[str, Any]]) -> str:
 
 async def _ensure_cache(bucket: Bucket) -> list[str]:
     """Read pending uploads into ``plain.cache`` (keeping the sources); errors as log lines."""
-    if bucket.cache.is_file() and not bucket.pending() and not bucket.downloads.is_file():
+    if bucket.cache.is_file() and not pending(bucket) and not bucket.downloads.is_file():
         return []
     errors = []
     async for item in ingest(bucket.id, delete_files=False):
@@ -98,7 +100,7 @@ async def _bucket_text(bucket_id: str, question: str, budget: int) -> tuple[str,
     logs = await _ensure_cache(bucket)
     if not bucket.cache.is_file():
         return "", [*logs, f"bucket {bucket.id}: no text; skipped"]
-    names = ", ".join(dict.fromkeys(name for name, _, _ in bucket.sections()))
+    names = ", ".join(dict.fromkeys(name for name, _, _ in sections(bucket)))
     refined = await asyncio.to_thread(refined_text, bucket)
     if refined is not None and estimate_tokens(refined) <= budget:
         return refined, [*logs, f"bucket {bucket.id}: refined text, {len(refined)} characters ({names})"]

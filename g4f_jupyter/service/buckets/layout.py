@@ -70,17 +70,6 @@ class Bucket:
         name = safe_name(name, "file name")
         return (self.media if classify(name) == "media" else self.dir) / name
 
-    # Readers kept as methods for the chat grounding; they live in their own modules.
-    def pending(self) -> list[str]:
-        from .pending import pending
-
-        return pending(self)
-
-    def sections(self) -> list[tuple[str, int, int]]:
-        from .sections import sections
-
-        return sections(self)
-
 
 def validate_bucket_id(bucket_id: object) -> str:
     """``bucket_id`` if it can name a bucket, else :class:`BadRequestError` (for doors that make ids)."""
