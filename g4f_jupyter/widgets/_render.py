@@ -1,4 +1,4 @@
-"""Small pieces of presentation shared by the widgets (Markdown outputs, escaped notes)."""
+"""Small pieces of presentation shared by the widgets (Markdown outputs, escaped notes, links, QR codes)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import html
 import time
 from typing import Any
 
-__all__ = ["human_size", "markdown_outputs", "note_html", "now_ms"]
+from ..service.qr import qr_svg
+
+__all__ = ["human_size", "link_html", "markdown_outputs", "note_html", "now_ms", "qr_html"]
 
 _COLORS = {"error": "#b00020", "warning": "#8a5300", "info": "#555"}
 
@@ -38,3 +40,14 @@ def human_size(size: int) -> str:
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def link_html(url: str) -> str:
+    """A link that opens in a new tab, showing its own address."""
+    escaped = html.escape(url, quote=True)
+    return f'<a href="{escaped}" target="_blank" rel="noopener">{escaped}</a>'
+
+
+def qr_html(url: str, title: str) -> str:
+    """The QR code of ``url``, sized to be scanned from a screen."""
+    return f'<div style="width:180px">{qr_svg(url, title=title)}</div>'

@@ -9,17 +9,15 @@ the share to the hub's shares service, where every user logged in to the hub can
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import ipywidgets as widgets
 
 from ..errors import G4FError, NotFoundError
 from ..service.hub_shares import hub_sharing_available, publish_saved_share
-from ..service.qr import qr_svg
 from ..service.share_links import share_url_for
 from ..service.shares import delete_share, new_share_id, save_share
-from ._render import note_html, now_ms
+from ._render import link_html, note_html, now_ms, qr_html
 from .chat import ChatWidget
 
 __all__ = ["ShareWidget"]
@@ -92,11 +90,9 @@ class ShareWidget(widgets.VBox):
         except (G4FError, OSError) as exc:  # the hub's refusal or absence, with its reason
             self.status.value = note_html(f"Could not share with hub users: {exc}", "error")
             return None
-        url = html.escape(self.hub_url, quote=True)
         self.hub_link.value = (
-            f'<p>For hub users (anyone logged in to this hub; anyone at all if its operator made shares public): '
-            f'<a href="{url}" target="_blank" rel="noopener">{url}</a></p>'
-            f'<div style="width:180px">{qr_svg(self.hub_url, title="Shared chat link for hub users")}</div>'
+            "<p>For hub users (anyone logged in to this hub; anyone at all if its operator made shares public): "
+            f"{link_html(self.hub_url)}</p>{qr_html(self.hub_url, 'Shared chat link for hub users')}"
         )
         self.status.value = note_html(f"Shared {len(self.chat.conversation['items'])} messages with hub users.")
         return self.hub_url
@@ -131,9 +127,8 @@ class ShareWidget(widgets.VBox):
                 "warning",
             )
             return
-        url = html.escape(self.url, quote=True)
-        self.link.value = f'<a href="{url}" target="_blank" rel="noopener">{url}</a>'
-        self.qr.value = f'<div style="width:180px">{qr_svg(self.url, title="Shared chat link")}</div>'
+        self.link.value = link_html(self.url)
+        self.qr.value = qr_html(self.url, "Shared chat link")
 
     def _on_chat_updated(self, _change: Any) -> None:
         if self.hub_url:
