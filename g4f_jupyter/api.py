@@ -14,7 +14,7 @@ from typing import Any
 
 from .core.events import Event
 from .core.sync import iterate_sync
-from .service.answer import AnswerState
+from .service.answer import collect, collect_sync
 from .service.conversation import build_messages, open_conversation
 from .service.request import attachments, build_request
 
@@ -61,19 +61,15 @@ def stream(prompt: str | list[dict[str, Any]], **kwargs: Any) -> Generator[Event
 
 async def aask(prompt: str | list[dict[str, Any]], **kwargs: Any) -> str:
     """The whole answer as text; raises :class:`G4FError` (with its HTTP status) when the provider fails."""
-    answer = AnswerState()
     async with contextlib.aclosing(astream(prompt, **kwargs)) as events:
-        async for event in events:
-            answer.apply(event)
-            answer.raise_failure()
+        answer = await collect(events)
+    answer.raise_failure()
     return answer.text
 
 
 def ask(prompt: str | list[dict[str, Any]], **kwargs: Any) -> str:
     """Sync twin of :func:`aask`; safe to call from a notebook cell."""
-    answer = AnswerState()
     with contextlib.closing(stream(prompt, **kwargs)) as events:
-        for event in events:
-            answer.apply(event)
-            answer.raise_failure()
+        answer = collect_sync(events)
+    answer.raise_failure()
     return answer.text
