@@ -22,10 +22,12 @@ def route_table(public_shares: bool = False) -> list[tuple[str, type]]:
     the operator turns ``public_shares`` on.
     """
     from ..hub import routes as routes_hub
-    from . import routes_api, routes_files, routes_pages
+    from . import routes_api, routes_conversations, routes_files, routes_pages
 
-    # The hub's route goes before the API's catch-all for unknown paths.
-    routes = [*routes_hub.ROUTES, *routes_api.ROUTES, *routes_files.ROUTES, *routes_pages.ROUTES]
+    # The hub's and the saved chats' routes go before the API's catch-all for unknown paths.
+    routes = [
+        *routes_hub.ROUTES, *routes_conversations.ROUTES, *routes_api.ROUTES, *routes_files.ROUTES, *routes_pages.ROUTES
+    ]
     return routes + (routes_pages.PUBLIC_ROUTES if public_shares else [])
 
 

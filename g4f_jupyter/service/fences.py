@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["CodeBlock", "code_blocks", "code_of"]
+__all__ = ["CodeBlock", "code_blocks", "code_of", "segments"]
 
 _CLOSED = re.compile(
     r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)\n(?P<body>.*?)^[ \t]*(?P=fence)[`~]*[ \t]*$", re.M | re.S
@@ -32,17 +32,28 @@ def _language(info: str) -> str:
     return words[0].lower() if words else ""
 
 
-def code_blocks(text: str) -> list[CodeBlock]:
-    """The answer's fenced blocks in order; a block the answer never closed comes last, marked open."""
-    blocks: list[CodeBlock] = []
+def segments(text: str) -> list[str | CodeBlock]:
+    """The answer cut at its fences: prose (as written, blank pieces left out) and blocks, in order.
+
+    What a notebook export needs: the prose around each block as well as the blocks.
+    """
+    parts: list[str | CodeBlock] = []
     end = 0
     for match in _CLOSED.finditer(text):
-        blocks.append(CodeBlock(_language(match["info"]), match["body"].rstrip("\n")))
+        parts += [text[end : match.start()], CodeBlock(_language(match["info"]), match["body"].rstrip("\n"))]
         end = match.end()
     unclosed = _OPEN.search(text, end)
     if unclosed:
-        blocks.append(CodeBlock(_language(unclosed["info"]), unclosed["body"].strip("\n"), closed=False))
-    return blocks
+        block = CodeBlock(_language(unclosed["info"]), unclosed["body"].strip("\n"), closed=False)
+        parts += [text[end : unclosed.start()], block]
+    else:
+        parts.append(text[end:])
+    return [part for part in parts if not isinstance(part, str) or part.strip()]
+
+
+def code_blocks(text: str) -> list[CodeBlock]:
+    """The answer's fenced blocks in order; a block the answer never closed comes last, marked open."""
+    return [part for part in segments(text) if isinstance(part, CodeBlock)]
 
 
 def code_of(text: str) -> str:

@@ -15,6 +15,8 @@ __all__ = [
     "bucket_dir",
     "buckets_root",
     "cache_dir",
+    "conversation_file",
+    "conversations_dir",
     "cookies_dir",
     "logging_dir",
     "media_dir",
@@ -45,6 +47,17 @@ def share_file(share_id: str) -> Path:
     The suffix is appended, not substituted: ids may hold dots, and ``a.v1``/``a.v2`` must stay two shares.
     """
     path = safe_path(_sub("shares"), share_id, what="share id")
+    return path.with_name(f"{path.name}.json")
+
+
+def conversations_dir() -> Path:
+    """Saved chats of the page, the Lab panel and the chat widget: their own namespace, apart from shares."""
+    return _sub("conversations")
+
+
+def conversation_file(conversation_id: str) -> Path:
+    """``conversations/<conversation_id>.json`` (validated; not created); the suffix is appended, as for shares."""
+    path = safe_path(conversations_dir(), conversation_id, what="conversation id")
     return path.with_name(f"{path.name}.json")
 
 
