@@ -21,17 +21,19 @@ __all__ = [
 ]
 
 
-def chat(**kwargs: Any) -> Any:
+def chat(conversation: str | None = None, /, **kwargs: Any) -> Any:
     """Show a chat widget in the notebook and return it (``provider=``, ``model=``, ``system=``, options).
 
-    Without ``provider`` the widget chooses automatically, with the operator's defaults and
-    fallback, as every other door does.
+    ``chat("<id>")`` reopens a saved chat (from the web page, the Lab panel or another widget):
+    its transcript is shown and the next question carries its history. Without ``provider``
+    the widget chooses automatically, with the operator's defaults and fallback, as every
+    other door does.
     """
     from IPython.display import display
 
     from .widgets.chat import ChatWidget
 
-    widget = ChatWidget(**kwargs)
+    widget = ChatWidget(conversation=conversation, **kwargs)
     display(widget)
     return widget
 

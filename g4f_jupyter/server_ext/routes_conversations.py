@@ -15,7 +15,7 @@ from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..errors import NotFoundError
+from ..errors import BadRequestError, NotFoundError
 from ..service import conversation_export, conversations
 from ..service.validation import validate, validate_query
 from .base import G4FAPIHandler
@@ -81,6 +81,8 @@ class ConversationExportHandler(G4FAPIHandler):
         manager: Any = self.contents_manager
         if not await ensure_async(manager.dir_exists(directory)):
             raise NotFoundError(f"no folder {directory!r} in the file browser")
+        if directory and not manager.allow_hidden and await ensure_async(manager.is_hidden(directory)):
+            raise BadRequestError(f"{directory!r} is a hidden folder")  # Jupyter would write the file, then refuse it
         lock: asyncio.Lock = self.settings.setdefault("g4f_export_lock", asyncio.Lock())
         async with lock:  # two exports of one title must not pick the same free name
             name = await ensure_async(manager.increment_filename(exported.name, directory, insert="-"))

@@ -29,7 +29,12 @@ from .validation import Text
 __all__ = ["ExportRequest", "ExportedChat", "export_chat", "markdown_document", "notebook_document"]
 
 _STEM_LENGTH = 60
-_PYTHON = frozenset({"python", "py", "python3", "py3", "ipython", "ipython3"})
+# Tags that name one language (what models write after the fence), as the notebook names it.
+_ALIASES = {
+    **dict.fromkeys(("py", "python3", "py3", "ipython", "ipython3"), "python"),
+    "js": "javascript", "ts": "typescript", "jl": "julia", "rs": "rust",
+    **dict.fromkeys(("sh", "shell", "zsh", "console"), "bash"),
+}
 _PYTHON_KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -102,7 +107,7 @@ def markdown_document(conversation: Mapping[str, Any]) -> str:
 
 
 def _language(block: CodeBlock) -> str:
-    return "python" if block.language in _PYTHON else block.language
+    return _ALIASES.get(block.language, block.language)
 
 
 def _fenced(block: CodeBlock) -> str:

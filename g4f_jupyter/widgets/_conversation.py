@@ -1,8 +1,9 @@
-"""The chat's conversation object, in the shape the share route stores (protocol §5.1).
+"""The chat's conversation object, in the shape the share route and the chat store keep (protocol §5.1).
 
 ``{"id", "title", "added", "updated", "system"?, "items": [{"role", "content", "provider"?,
 "usage"?, "reasoning"?, "finish"?}]}``: the widget keeps exactly what a browser client
-keeps, so sharing it needs no conversion.
+keeps, so sharing or saving it needs no conversion, and a chat reopened from the store keeps
+the keys the page wrote that the widget does not use.
 """
 
 from __future__ import annotations
@@ -11,27 +12,32 @@ import copy
 import uuid
 from typing import Any
 
+from ..service.conversations import DEFAULT_TITLE, default_title
 from ._render import now_ms
 
 __all__ = ["ConversationLog"]
 
-_TITLE_LENGTH = 60
+_OWN_KEYS = ("id", "title", "added", "updated", "system", "items")
 
 
 class ConversationLog:
     """The items of one chat plus its stamps; ``updated`` only ever grows."""
 
-    def __init__(self) -> None:
+    def __init__(self, stored: dict[str, Any] | None = None) -> None:
+        """A new chat, or the saved chat ``stored`` (a conversation object from the store) continued."""
         stamp = now_ms()
-        self.id = str(uuid.uuid4())
-        self.title = "New chat"
-        self.added = stamp
-        self.updated = stamp
-        self.items: list[dict[str, Any]] = []
+        stored = copy.deepcopy(stored or {})
+        self.id: str = stored.get("id") or str(uuid.uuid4())
+        self.title: str = stored.get("title") or DEFAULT_TITLE
+        self.added: int = int(stored.get("added") or stamp)
+        self.updated: int = int(stored.get("updated") or stamp)
+        self.system: str = stored.get("system") or ""
+        self.items: list[dict[str, Any]] = [item for item in stored.get("items") or [] if isinstance(item, dict)]
+        self.extra = {key: value for key, value in stored.items() if key not in _OWN_KEYS}
 
     def add(self, item: dict[str, Any]) -> None:
-        if not self.items and item.get("role") == "user" and isinstance(item.get("content"), str):
-            self.title = item["content"].strip().splitlines()[0][:_TITLE_LENGTH] or self.title
+        if not self.items and item.get("role") == "user":
+            self.title = default_title([item])
         self.items.append(item)
 
     def touch(self) -> int:
@@ -50,6 +56,7 @@ class ConversationLog:
             "title": self.title,
             "added": self.added,
             "updated": self.updated,
+            **copy.deepcopy(self.extra),
             "items": copy.deepcopy(self.items),
         }
         if system:

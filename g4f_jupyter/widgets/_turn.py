@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import ipywidgets as widgets
 
 from ..service.answer import AnswerState
+from ..service.conversations import answer_of, item_text
 from ..throttle import Throttle
 from ._browser import CopyButton
 from ._render import markdown_outputs, note_html
 
-__all__ = ["Turn"]
+__all__ = ["Turn", "stored_turn"]
 
 _RENDER_INTERVAL = 0.1  # seconds between re-renders while tokens arrive
 _THINKING = '<span class="g4f-thinking" style="color:#777;font-style:italic">thinking…</span>'
@@ -88,3 +90,14 @@ class Turn(widgets.VBox):
         """Add a line under the answer (usage, an error, 'Stopped.')."""
         self.thinking.value = ""
         self.footer.value += note_html(message, kind)
+
+
+def stored_turn(item: dict[str, Any]) -> Turn:
+    """A saved turn drawn as it was shown live: a question, or an answer with who gave it, usage and "Stopped."."""
+    role = str(item.get("role"))
+    if role != "assistant":
+        return Turn("You" if role == "user" else role.capitalize(), item_text(item))
+    turn = Turn("Assistant")
+    state = answer_of(item)
+    turn.finish(state, stopped=state.finish_reason == "cancelled")
+    return turn

@@ -23,11 +23,12 @@ from ..service.answer import AnswerState
 from ..service.buckets import validate_bucket_id
 from ..service.catalog import ProviderChoice, model_names, provider_choice, provider_choices, provider_models
 from ..service.conversation import build_messages
+from ..service.conversations import load_conversation, save_conversation
 from ._browser import PromptInput
 from ._conversation import ConversationLog
 from ._loop import start_task
 from ._render import note_html
-from ._turn import Turn
+from ._turn import Turn, stored_turn
 
 __all__ = ["AUTOMATIC", "ChatWidget"]
 
@@ -61,11 +62,24 @@ def _scroller(content: widgets.Widget) -> widgets.Box:
 
 
 class ChatWidget(widgets.VBox):
-    """A chat with any catalog provider; ``send(text)`` returns the streaming task."""
+    """A chat with any catalog provider; ``send(text)`` returns the streaming task.
+
+    Each finished answer saves the chat in the chat store, so it is listed by the web page and
+    the Lab panel; ``conversation="<id>"`` reopens a saved chat (its transcript shown, its
+    history sent with the next question).
+    """
 
     updated = traitlets.Int(0, help="stamp (ms) of the last finished answer; observed by ShareWidget")
 
-    def __init__(self, provider: str | None = None, model: str | None = None, system: str = "", **options: Any) -> None:
+    def __init__(
+        self,
+        provider: str | None = None,
+        model: str | None = None,
+        system: str = "",
+        conversation: str | None = None,
+        **options: Any,
+    ) -> None:
+        self._log = ConversationLog(load_conversation(conversation) if conversation else None)
         self.request_options = options
         self.provider_select = widgets.Dropdown(
             options=[("Automatic", AUTOMATIC), *(_provider_option(c) for c in provider_choices())],
@@ -75,7 +89,7 @@ class ChatWidget(widgets.VBox):
         self.model_select = widgets.Dropdown(description="Model")
         self.key_warning = widgets.HTML()
         self.system = widgets.Textarea(
-            value=system, placeholder="System prompt (optional)", rows=1, layout={"width": "100%"}
+            value=system or self._log.system, placeholder="System prompt (optional)", rows=1, layout={"width": "100%"}
         )
         self.input = PromptInput(placeholder="Ask something… (Enter sends, Shift+Enter for a new line)", rows=3)
         self.send_button = widgets.Button(description="Send", button_style="primary", icon="paper-plane")
@@ -83,10 +97,9 @@ class ChatWidget(widgets.VBox):
         self.new_button = widgets.Button(description="New chat", icon="plus")
         self.status = widgets.HTML()
         self.bucket_line = widgets.HTML()
-        self.transcript = widgets.VBox()
+        self.transcript = widgets.VBox([stored_turn(item) for item in self._log.items])
         self.task: asyncio.Task[None] | None = None
         self.bucket_id: str | None = None
-        self._log = ConversationLog()
         self._shown_in_cell: int | None = None
         self._models_task: asyncio.Task[None] | None = None
         super().__init__(
@@ -267,3 +280,11 @@ class ChatWidget(widgets.VBox):
             if state.text:
                 log.add(state.item(finish_reason="cancelled" if stopped else None))
             self.updated = log.touch()
+            await self._save(log, turn)
+
+    async def _save(self, log: ConversationLog, turn: Turn) -> None:
+        """Write the chat to the chat store (in a worker thread: the kernel's loop never waits on the disk)."""
+        try:
+            await asyncio.to_thread(save_conversation, log.id, log.as_dict(system=self.system.value.strip()))
+        except G4FError as exc:
+            turn.note(f"The chat was not saved: {exc}", "warning")
