@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "BadRequestError",
+    "ForbiddenError",
     "G4FError",
     "MissingAuthError",
     "ModelNotFoundError",
@@ -17,6 +18,7 @@ __all__ = [
     "ProviderHTTPError",
     "ProviderNotFoundError",
     "ProviderUnreachableError",
+    "TooManyRequestsError",
 ]
 
 
@@ -28,6 +30,12 @@ class G4FError(Exception):
 
 class BadRequestError(G4FError):
     status = 400
+
+
+class ForbiddenError(G4FError):
+    """The operator's policy does not allow this (a provider or model outside the user's groups)."""
+
+    status = 403
 
 
 class NotFoundError(G4FError):
@@ -50,6 +58,16 @@ class MissingAuthError(G4FError):
 
 class PayloadTooLargeError(G4FError):
     status = 413
+
+
+class TooManyRequestsError(G4FError):
+    """A limit of the operator's policy is reached; ``retry_after`` says in how many seconds to ask again."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__(message)
 
 
 class NotSupportedError(G4FError):

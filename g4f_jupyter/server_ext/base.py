@@ -13,7 +13,7 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
-from ..errors import G4FError
+from ..errors import G4FError, TooManyRequestsError
 from .body import SpooledBodyMixin
 from .settings import G4FSettings
 from .streaming import StreamingMixin
@@ -50,6 +50,8 @@ class _G4FMixin(JupyterHandler):
             message = "Internal server error" if status_code >= 500 else self._reason
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json")
+        if isinstance(exc, TooManyRequestsError):  # a policy limit: when asking again may succeed
+            self.set_header("Retry-After", str(exc.retry_after))
         prepared = getattr(self, "_prepared_future", None)
         if prepared is not None and not prepared.done():
             # Refused before its body was read: Tornado closes the connection after this answer,

@@ -8,20 +8,24 @@ so they are written once. A value the operator already exported (``G4F_SHARE_URL
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from pathlib import Path
 from typing import Any
 
-from traitlets import Bool, Int, Unicode
+from traitlets import Bool, Dict, Int, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from ..config import data_dir
+from ..errors import BadRequestError
+from ..service.policy import parse_policy
 from ..service.settings import OperatorSettings, UploadLimits, current_settings, export_settings
 
 __all__ = ["G4FSettings"]
 
 _PRODUCT = OperatorSettings()
 _FIELDS = tuple(f.name for f in dataclasses.fields(OperatorSettings))
+_AS_JSON = ("policy",)  # a dict here, JSON text in the environment kernels inherit
 
 
 class G4FSettings(Configurable):
@@ -71,17 +75,43 @@ class G4FSettings(Configurable):
         help="Base URL of a SearXNG instance for web search (its JSON API); empty: ddgs when installed.",
     )
 
+    policy = Dict(
+        config=True,
+        help="Who may use what, per JupyterHub group (see g4f_jupyter.service.policy): "
+        '{"students": {"providers": ["HubModel"], "models": ["*"], "max_streams": 2, '
+        '"daily_tokens": {"HubModel": 50000}}, "*": {...}}. A user gets the rules of their groups named '
+        'here, else "*" (also outside a hub). Empty: no limits.',
+    )
+    usage_report_seconds = Int(
+        _PRODUCT.usage_report_seconds,
+        config=True,
+        help="Under JupyterHub: how often this server reports its user's usage to the hub's g4f-usage "
+        "service (0: never).",
+    )
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         configured = self.config.get(type(self).__name__, {})
         inherited = current_settings()
         for name in _FIELDS:
             if name not in configured and name not in kwargs:
-                setattr(self, name, getattr(inherited, name))
+                value = getattr(inherited, name)
+                setattr(self, name, json.loads(value or "{}") if name in _AS_JSON else value)
+
+    @validate("policy")
+    def _valid_policy(self, proposal: Any) -> Any:
+        """A wrong policy stops the server with the key and the problem, instead of limiting nobody."""
+        try:
+            parse_policy(json.dumps(proposal["value"]))
+        except BadRequestError as exc:
+            raise TraitError(f"c.G4FSettings.{exc}") from None
+        return proposal["value"]
 
     def operator_settings(self) -> OperatorSettings:
         """The values in force, as the framework-free service layer takes them."""
-        return OperatorSettings(**{name: getattr(self, name) for name in _FIELDS})
+        values = {name: getattr(self, name) for name in _FIELDS}
+        values.update({name: json.dumps(values[name]) if values[name] else "" for name in _AS_JSON})
+        return OperatorSettings(**values)
 
     def upload_limits(self) -> UploadLimits:
         """The per-request file limits, as the bucket service checks them."""

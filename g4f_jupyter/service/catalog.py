@@ -5,6 +5,7 @@ Listings come from the provider catalog; a provider whose models are live is ask
 them with a short timeout, and any failure (offline, no key, bad base) falls back to the
 catalog's list so the picker always has something to show. Whether a provider's key is
 set is answered once, by :func:`key_state`, for the listing, the magics and the widget.
+Every listing shows only what the operator's policy lets this user use (:mod:`.policy`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 
 from ..core.provider import Provider
 from ..core.registry import get_registry
-from ..errors import ProviderNotFoundError
+from ..errors import ForbiddenError, ProviderNotFoundError
+from .policy import UserRules, current_rules
 from .settings import current_settings
 
 __all__ = [
@@ -98,12 +100,22 @@ class ProviderChoice:
     key: KeyState
 
 
-def _choice(provider: Provider, default_name: str) -> ProviderChoice:
+def _usable(rules: UserRules | None) -> list[Provider]:
+    """The catalog's providers this user may use, in catalog order."""
+    providers = get_registry().providers()
+    return providers if rules is None else [p for p in providers if rules.allows_provider(p.name)]
+
+
+def _usable_models(provider: Provider, models: list[str], rules: UserRules | None) -> list[str]:
+    return models if rules is None else [m for m in models if rules.allows(provider.name, m)]
+
+
+def _choice(provider: Provider, default_name: str, rules: UserRules | None) -> ProviderChoice:
     return ProviderChoice(
         name=provider.name,
         label=provider.label,
         default_model=provider.default_model,
-        models=tuple(provider.models),
+        models=tuple(_usable_models(provider, provider.models, rules)),
         live_models=provider.spec.live_models,
         is_default=provider.name == default_name,
         key=_key_state(provider),
@@ -111,15 +123,19 @@ def _choice(provider: Provider, default_name: str) -> ProviderChoice:
 
 
 def provider_choices() -> list[ProviderChoice]:
-    """Every provider whose driver loads, in catalog order."""
-    registry = get_registry()
-    return [_choice(p, registry.default_name) for p in registry.providers()]
+    """Every provider whose driver loads and the policy lets this user use, in catalog order."""
+    rules = current_rules()
+    return [_choice(p, get_registry().default_name, rules) for p in _usable(rules)]
 
 
 def provider_choice(name: str) -> ProviderChoice:
-    """One provider by name, case-insensitively (:class:`ProviderNotFoundError` for an unknown one)."""
+    """One provider by name, case-insensitively (:class:`ProviderNotFoundError` for an unknown one,
+    :class:`ForbiddenError` for one the policy keeps from this user)."""
     registry = get_registry()
-    return _choice(registry.get(name), registry.default_name)
+    provider, rules = registry.get(name), current_rules()
+    if rules is not None and not rules.allows_provider(provider.name):
+        raise ForbiddenError(rules.refusal(provider.name, ""))
+    return _choice(provider, registry.default_name, rules)
 
 
 def catalog_errors() -> list[str]:
@@ -165,16 +181,19 @@ def pick_demo_provider(model: str | None, names: list[str] | None = None) -> str
     return random.choice(offering or providers).name
 
 
-def _offered(demo: bool) -> list[Provider]:
-    """The providers listed: in demo mode only the demo providers."""
-    return demo_providers() if demo else get_registry().providers()
+def _offered(demo: bool, rules: UserRules | None) -> list[Provider]:
+    """The providers listed: in demo mode only the demo providers; only those the policy allows."""
+    if not demo:
+        return _usable(rules)
+    return [p for p in demo_providers() if rules is None or rules.allows_provider(p.name)]
 
 
 def list_models(demo: bool = False) -> list[dict[str, Any]]:
     """Era-A ``/models``: one entry per model name with the providers offering it."""
     entries: dict[str, dict[str, Any]] = {}
-    for provider in _offered(demo):
-        for model in provider.models:
+    rules = current_rules()
+    for provider in _offered(demo, rules):
+        for model in _usable_models(provider, provider.models, rules):
             flags = _flags(provider, model)
             entry = entries.setdefault(model, {"name": model, **dict.fromkeys(flags, False), "providers": []})
             for flag, value in flags.items():
@@ -201,10 +220,11 @@ def _combined_models(ignored: tuple[str, ...]) -> list[dict[str, Any]]:
     skipped = {name.lower() for name in ignored}
     default_model = registry.get(registry.default_name).default_model
     entries: dict[str, dict[str, Any]] = {}
-    for provider in registry.providers():
+    rules = current_rules()
+    for provider in _usable(rules):
         if provider.name.lower() in skipped:
             continue
-        for m in provider.models:
+        for m in _usable_models(provider, provider.models, rules):
             flags = _flags(provider, m)
             entry = entries.setdefault(
                 m, {"model": m, "id": m, "label": m, "default": m == default_model, **dict.fromkeys(flags, False)}
@@ -217,7 +237,8 @@ def _combined_models(ignored: tuple[str, ...]) -> list[dict[str, Any]]:
 async def provider_models(
     name: str, api_key: str | None = None, api_base: str | None = None, ignored: tuple[str, ...] = ()
 ) -> list[dict[str, Any]]:
-    """``/models/<provider>``: entries with both ``model`` and ``id``; unknown provider → ``[]``.
+    """``/models/<provider>``: entries with both ``model`` and ``id``; an unknown provider, or one the
+    policy keeps from this user, → ``[]``.
 
     ``AnyProvider`` lists the models of every provider not in ``ignored``.
     """
@@ -227,6 +248,9 @@ async def provider_models(
         provider = get_registry().get(name)
     except ProviderNotFoundError:
         return []
+    rules = current_rules()
+    if rules is not None and not rules.allows_provider(provider.name):
+        return []
     models = provider.models
     if provider.spec.live_models:
         base = api_base if provider.spec.per_request_api_base else None
@@ -235,7 +259,7 @@ async def provider_models(
             models = live
     return [
         {"model": m, "id": m, "label": m, "default": m == provider.default_model, **_flags(provider, m), "count": None}
-        for m in models
+        for m in _usable_models(provider, models, rules)
     ]
 
 
@@ -257,5 +281,5 @@ def list_providers(demo: bool = False) -> list[dict[str, Any]]:
             "active_by_default": _key_state(p).missing_message is None,
             "login_url": p.spec.login_url,
         }
-        for p in _offered(demo)
+        for p in _offered(demo, current_rules())
     ]

@@ -16,6 +16,7 @@ from ..core.events import Error, Event, Log
 from ..core.runner import Candidate, ChatRequest, message_text, plan_chat, run_chat
 from .buckets import ground_messages, validate_bucket_id
 from .generated import save_generated
+from .policy import admit
 from .search import NOT_SEARCHED, SearchUnavailable, grounded_prompt, search_web, sources_line
 from .settings import OperatorSettings
 
@@ -45,9 +46,14 @@ def build_messages(
 def open_conversation(
     request: ChatRequest, settings: OperatorSettings | None = None
 ) -> tuple[list[Candidate], AsyncGenerator[Event, None]]:
-    """Resolve the providers now (raising for bad input), and return the event stream to run."""
-    candidates = plan_chat(request)
-    return candidates, _grounded_chat(request, candidates, settings)
+    """Resolve the providers now (raising for bad input), and return the event stream to run.
+
+    The operator's policy is applied here, for every door: a provider or model the user may not
+    use is a 403, a spent budget or too many answers at once a 429; every turn is recorded.
+    """
+    admission = admit(request, plan_chat(request), settings)
+    candidates = admission.candidates
+    return candidates, admission.metered(_grounded_chat(request, candidates, settings), request)
 
 
 def _grounding_budget(candidates: list[Candidate]) -> int | None:

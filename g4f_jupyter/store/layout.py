@@ -22,6 +22,8 @@ __all__ = [
     "media_dir",
     "memory_db",
     "share_file",
+    "stream_slots_dir",
+    "turns_dir",
     "usage_dir",
 ]
 
@@ -68,6 +70,16 @@ def media_dir() -> Path:
 
 def usage_dir() -> Path:
     return _sub("usage")
+
+
+def turns_dir() -> Path:
+    """``usage/turns``: one line per answered turn (tokens per provider), written by the server itself."""
+    return _sub("usage/turns")
+
+
+def stream_slots_dir() -> Path:
+    """``streams``: one lock file per concurrent answer a user may have (held while it streams)."""
+    return _sub("streams")
 
 
 def logging_dir() -> Path:
