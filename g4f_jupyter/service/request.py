@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from ..core.runner import ChatRequest
 from .buckets import check_upload_limits
 from .catalog import AUTOMATIC, pick_demo_provider
+from .context import ContextItem, with_context
 from .media import is_media_name
 from .query import bool_or_text
 from .settings import OperatorSettings, current_settings
@@ -96,6 +97,8 @@ class ChatBody(BaseModel):
     stream: bool | None = None
     proxy: SafeJson = None
     tool_calls: list[dict[Text, SafeJson]] | None = None
+    # Cells, outputs, files, variables: messages of their own, trimmed to the model (service/context).
+    context: list[ContextItem] | None = Field(None, max_length=200)
     # Provider options: checked here so that a bad one is a 400 before the stream, not an error event.
     temperature: float | None = Field(None, ge=0, le=2)
     max_tokens: int | None = Field(None, ge=1, le=10_000_000)
@@ -208,7 +211,7 @@ def build_request(
         conversation=checked.conversation,
         download_media=checked.download_media is not False,
     )
-    return _with_defaults(request, settings)
+    return with_context(_with_defaults(request, settings), checked.context or ())
 
 
 class Attachments(BaseModel):
