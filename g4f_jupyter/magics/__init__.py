@@ -22,6 +22,7 @@ def load(shell: Any) -> G4FMagics:
     magics = G4FMagics(shell=shell)
     shell.register_magics(magics)
     shell.user_ns.setdefault(ERR_NAME, {})
+    shell.user_ns_hidden[ERR_NAME] = shell.user_ns[ERR_NAME]  # ours, like In and Out: not a user variable
     shell.events.register("post_run_cell", magics.record_error)
     input_transform.install(shell)
     return magics

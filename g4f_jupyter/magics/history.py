@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import traceback
 from collections import deque
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
-__all__ = ["ERR_NAME", "History", "last_error", "record_error"]
+__all__ = ["ERR_NAME", "History", "last_error", "last_failed_cell", "record_error"]
 
 ERR_NAME = "Err"
 
@@ -62,3 +63,17 @@ def last_error(user_ns: dict[str, Any]) -> tuple[int, str] | None:
         return None
     count = max(errors)
     return count, errors[count]
+
+
+def _asks(source: str) -> bool:
+    """Whether a cell is a ``%g4f`` call: its own mistakes are not what ``explain``/``fix`` are for."""
+    return source.lstrip().startswith(("%g4f", "%%g4f"))
+
+
+def last_failed_cell(user_ns: dict[str, Any], sources: Sequence[str]) -> int | None:
+    """The execution count of the newest failed cell that is not a ``%g4f`` call (``sources``: the raw inputs)."""
+    errors = user_ns.get(ERR_NAME)
+    if not isinstance(errors, dict):
+        return None
+    failed = [n for n in errors if isinstance(n, int) and not (0 < n < len(sources) and _asks(sources[n]))]
+    return max(failed, default=None)

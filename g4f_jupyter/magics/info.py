@@ -8,7 +8,7 @@ import platform
 from .._version import __version__
 from ..core.sync import background_loop
 from ..service.catalog import catalog_errors, provider_choices, provider_models
-from .options import FORMATS, SUBCOMMANDS, option_help
+from .options import CELL_SUBCOMMANDS, FORMATS, SUBCOMMANDS, option_help
 
 __all__ = ["help_text", "providers_table", "version_text"]
 
@@ -45,7 +45,8 @@ def providers_table() -> tuple[str, str]:
 
 def help_text() -> str:
     """Usage of ``%g4f`` / ``%%g4f`` (plain text, shown in a code block in notebooks)."""
-    subcommands = "\n".join(f"  %g4f {name.ljust(9)}{text}" for name, text in SUBCOMMANDS.items())
+    usages = {name: f"{name} [N]" if name in CELL_SUBCOMMANDS else name for name in SUBCOMMANDS}
+    subcommands = "\n".join(f"  %g4f {usages[name].ljust(13)}{text}" for name, text in SUBCOMMANDS.items())
     return f"""\
 %g4f [options] PROMPT        ask in one line (the prompt is taken verbatim)
 %%g4f [options] [provider:model]
@@ -57,6 +58,9 @@ Options:
 Formats: {", ".join(FORMATS)}. With -f code the code is also put into a new cell below.
 Placeholders: {{name}}, {{In[3]}}, {{Out[3]}}, {{Err[3]}} are filled from the notebook;
 every other brace ({{}}, dicts, JSON, f-strings, {{{{x}}}}) stays as typed.
+Context: -c df,model sends a summary of each variable (type, shape, dtypes, first rows; at most
+1 s in all), never its data, as a message of its own; explain, fix and error send the cell, its
+traceback and the -s system prompt, and no history. Context is trimmed to the model's window.
 
 Subcommands:
 {subcommands}

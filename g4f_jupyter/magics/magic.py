@@ -20,8 +20,11 @@ from traitlets import CaselessStrEnum, Integer, Unicode
 from ..api import stream
 from ..errors import G4FError
 from ..service.answer import AnswerState
-from ..service.fences import code_of
-from .history import ERR_NAME, History, last_error, record_error
+from ..service.context import variable_item
+from ..service.fences import code_blocks, code_of
+from ..service.variables import summarize
+from .cells import cell_question
+from .history import ERR_NAME, History, record_error
 from .info import help_text, providers_table, version_text
 from .interpolation import interpolate
 from .options import FORMATS, MagicOptions, parse_options
@@ -29,8 +32,8 @@ from .render import Answer, LiveOutput, show_code_cell, show_error, show_media, 
 
 __all__ = ["G4FMagics"]
 
-_ERROR_PROMPT = "Explain the following Python error and how to fix it, briefly:\n\n"
 _INTERRUPTED = "KeyboardInterrupt: the answer was stopped; what arrived is kept above"
+_NO_CODE = "the answer has no code block, so no cell was added"
 _NOT_REINSERTED = (
     "This cell already inserted a code cell on an earlier run, so the new code is shown above instead "
     "(a kernel can add a cell below, not replace another one): copy it over, or ask from a new cell."
@@ -118,16 +121,31 @@ class G4FMagics(Magics):
             return options.provider, options.model
         return self.default_provider or None, self.default_model or None
 
-    def ask(self, prompt: str, options: MagicOptions) -> Answer | None:
-        """Stream the answer into the output; the complete text is the cell's value."""
+    def _variables(self, options: MagicOptions) -> list[dict[str, Any]]:
+        """``-c`` names as context items: each variable's summary, never its data."""
+        missing = [name for name in options.variables if name not in self.ipython.user_ns]
+        if missing:
+            raise UsageError(f"-c: no variable named {', '.join(missing)} in this kernel")
+        return [variable_item(summary) for summary in summarize(self.ipython.user_ns, options.variables)]
+
+    def ask(
+        self, prompt: str, options: MagicOptions, context: list[dict[str, Any]] | None = None, fix: bool = False
+    ) -> Answer | None:
+        """Stream the answer into the output; the complete text is the cell's value.
+
+        ``context`` items (a cell and its error) go without earlier exchanges; ``fix`` puts the
+        answer's code into the cell below, as ``-f code`` does.
+        """
         fmt = options.format or self.default_format.lower()
         provider, model = self._choice(options)
+        items = [*(context or ()), *self._variables(options)]
+        history = [] if context else self.history_for(options)
         live = LiveOutput(self.ipython, fmt)
         state = AnswerState()
         shown_notices = 0
         events = stream(
-            prompt, provider=provider, model=model, system=options.system, history=self.history_for(options),
-            temperature=options.temperature, max_tokens=options.max_tokens,
+            prompt, provider=provider, model=model, system=options.system, history=history,
+            temperature=options.temperature, max_tokens=options.max_tokens, **({"context": items} if items else {}),
         )
         try:
             with contextlib.closing(events):
@@ -155,11 +173,20 @@ class G4FMagics(Magics):
             show_text(f"[{state.provider.name} · {state.provider.model}{tokens}]")
         if fmt == "code" and state.text:
             self._insert_code(code_of(state.text))
+        elif fix:
+            self._insert_fix(state.text)
         if fmt == "image":
             show_media(state.media)
         if not options.no_history:
             self.history.record(prompt, state.text)
         return Answer(state.text, cell=self.ipython.execution_count)
+
+    def _insert_fix(self, answer: str) -> None:
+        """The fixed cell goes below when the answer has one; prose is never put into a code cell."""
+        if code_blocks(answer):
+            self._insert_code(code_of(answer))
+        else:
+            show_error(_NO_CODE)
 
     def _insert_code(self, code: str) -> None:
         """Put ``code`` into the cell below; a re-run replaces it where the frontend can.
@@ -193,10 +220,11 @@ class G4FMagics(Magics):
             count = len(self.history)
             self.history.clear()
             show_text(f"history cleared ({count} exchange{'s' if count != 1 else ''} forgotten)")
-        elif name == "error":
-            found = last_error(self.ipython.user_ns)
-            if found is None:
+        elif name in ("explain", "fix", "error"):
+            action = "fix" if name == "fix" else "explain"
+            question = cell_question(self.ipython, action, options.cell_number)
+            if question is None:
                 show_error(f"no error recorded yet: {ERR_NAME} is empty")
                 return None
-            return self.ask(_ERROR_PROMPT + found[1], options)
+            return self.ask(question.prompt, options, question.context, fix=action == "fix")
         return None

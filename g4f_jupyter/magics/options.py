@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from IPython.core.error import UsageError
 
-__all__ = ["FORMATS", "OPTIONS", "SUBCOMMANDS", "MagicOptions", "Option", "option_help", "parse_options"]
+__all__ = [
+    "CELL_SUBCOMMANDS", "FORMATS", "OPTIONS", "SUBCOMMANDS", "MagicOptions", "Option", "option_help", "parse_options",
+]
 
 FORMATS = ("markdown", "code", "html", "json", "math", "text", "image")
 # Subcommand -> what it does (parsing recognises the names, ``%g4f help`` prints the lines).
@@ -20,8 +22,12 @@ SUBCOMMANDS = {
     "help": "this text",
     "reset": "forget the conversation history",
     "version": "the g4f-jupyter version",
-    "error": "explain the last error (tracebacks are kept as Err[n])",
+    "explain": "explain cell N and its error (default: the last cell that failed); sends no history",
+    "fix": "fix cell N (default: the last that failed): the corrected code goes into a cell below",
+    "error": "explain the last error, as explain does (tracebacks are kept as Err[n])",
 }
+# Subcommands about one notebook cell: they may name it by its execution count (``%g4f fix 3``).
+CELL_SUBCOMMANDS = ("explain", "fix")
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ OPTIONS = (
     Option("system", ("-s", "--system"), "TEXT", "system prompt (quote it when it has spaces)"),
     Option("temperature", ("--temperature",), "FLOAT", "sampling temperature"),
     Option("max_tokens", ("--max-tokens",), "N", "longest answer, in tokens"),
+    Option("context", ("-c", "--context"), "NAMES", "kernel variables sent as summaries, not data: -c df,model"),
     Option("no_history", ("--no-history",), None, "send no earlier exchanges and record nothing"),
     Option("verbose", ("-v", "--verbose"), None, "show provider, model, usage and tracebacks"),
 )
@@ -75,14 +82,26 @@ class MagicOptions:
     system: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
+    variables: tuple[str, ...] = ()
     no_history: bool = False
     verbose: bool = False
 
     @property
     def subcommand(self) -> str | None:
-        """``list``/``help``/... when the whole prompt is that word."""
-        word = self.prompt.strip().lower()
-        return word if word in SUBCOMMANDS else None
+        """``list``/``help``/... when the whole prompt is that word (``explain``/``fix`` may add a cell number)."""
+        words = self.prompt.split()
+        name = words[0].lower() if words else ""
+        if name not in SUBCOMMANDS or len(words) > 2:
+            return None
+        if len(words) == 2 and not (name in CELL_SUBCOMMANDS and words[1].isdigit()):
+            return None
+        return name
+
+    @property
+    def cell_number(self) -> int | None:
+        """The execution count named after ``explain``/``fix``, if any."""
+        words = self.prompt.split()
+        return int(words[1]) if self.subcommand in CELL_SUBCOMMANDS and len(words) == 2 else None
 
 
 def _unquote(token: str) -> str:
@@ -107,6 +126,12 @@ def _set(options: MagicOptions, name: str, raw: str) -> None:
         if not value.isdigit() or int(value) < 1:
             raise UsageError(f"--max-tokens needs a positive whole number, not {raw!r}")
         options.max_tokens = int(value)
+    elif name == "context":
+        names = tuple(n.strip() for n in value.split(",") if n.strip())
+        bad = [n for n in names if not n.isidentifier()]
+        if not names or bad:
+            raise UsageError(f"-c needs variable names separated by commas, not {raw!r}")
+        options.variables = names
     else:
         setattr(options, name, value or None)
 
@@ -167,6 +192,9 @@ def parse_options(line: str, cell: bool = False) -> MagicOptions:
 
 def _positional(options: MagicOptions, word: str) -> None:
     """The one bare word a ``%%g4f`` line may hold: a subcommand or ``provider:model``."""
+    if options.prompt.lower() in CELL_SUBCOMMANDS and word.isdigit():
+        options.prompt += f" {word}"
+        return
     if options.prompt or (options.model and word.lower() not in SUBCOMMANDS):
         raise UsageError(f"unexpected {word!r} on the %%g4f line; the cell body is the prompt")
     if word.lower() in SUBCOMMANDS:

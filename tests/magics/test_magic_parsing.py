@@ -67,6 +67,26 @@ def test_magic_subcommand_only_when_whole_prompt() -> None:
     assert parse_options("help me write a loop").subcommand is None
 
 
+def test_magic_explain_and_fix_may_name_a_cell() -> None:
+    assert (parse_options("fix").subcommand, parse_options("fix").cell_number) == ("fix", None)
+    assert (parse_options(" explain 12 ").subcommand, parse_options("explain 12").cell_number) == ("explain", 12)
+    assert parse_options("explain why the sky is blue").subcommand is None  # a prompt
+    assert parse_options("explain x").subcommand is None and parse_options("list 3").subcommand is None
+    opts = parse_options("fix 3", cell=True)
+    assert (opts.subcommand, opts.cell_number) == ("fix", 3)
+    with pytest.raises(UsageError, match="the cell body is the prompt"):
+        parse_options("list 3", cell=True)
+
+
+def test_magic_context_option_takes_variable_names() -> None:
+    opts = parse_options("-c df,model --context=extra what now?")
+    assert opts.variables == ("extra",) and opts.prompt == "what now?"  # the last -c wins, as every option
+    assert parse_options("-c ' df , model ' hi").variables == ("df", "model")
+    for bad in ("-c 1x hi", "-c df,a.b hi", "-c , hi"):
+        with pytest.raises(UsageError, match="-c needs variable names separated by commas"):
+            parse_options(bad)
+
+
 # --- placeholders ----------------------------------------------------------------------
 
 
@@ -107,7 +127,7 @@ def test_magic_help_is_generated_from_the_option_and_subcommand_tables() -> None
     for option in OPTIONS:
         line = next(line for line in text.splitlines() if line.lstrip().startswith(option.spellings[0]))
         assert ", ".join(option.spellings) in line and option.help in line
-        value = {"FORMAT": " text", None: ""}.get(option.metavar, " 1")
+        value = {"FORMAT": " text", "NAMES": " df", None: ""}.get(option.metavar, " 1")
         parsed = parse_options(f"{option.spellings[-1]}{value} hi")
         assert parsed.prompt == "hi"  # every documented spelling parses
     for name, what in SUBCOMMANDS.items():
