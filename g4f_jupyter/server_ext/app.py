@@ -55,6 +55,10 @@ class G4FJupyterApp(ExtensionApp):
         self.handlers.extend(routes)
         self.log.info("g4f_jupyter: %d routes; web chat at %sg4f/", len(routes), self.settings["base_url"])
 
+    async def _start_jupyter_server_extension(self, serverapp: object) -> None:
+        """Once the server's loop runs: the user's hub groups, and usage reports to the hub."""
+        await lifecycle.started(self.g4f.operator_settings())
+
     async def stop_extension(self) -> None:
         """Close pooled provider connections and stop the embedded model's worker thread."""
         await lifecycle.stop()

@@ -1,6 +1,8 @@
 """What the server does when it starts and when it stops, so the extension app stays a thin door.
 
-At start, temporary files a killed writer left in the data directory are removed. At stop,
+At start, temporary files a killed writer left in the data directory are removed; once the
+loop runs, the user's hub groups are asked for (so no request waits on the hub) and, under
+JupyterHub, usage starts going to the hub's usage service. At stop, that reporting ends,
 pooled provider connections are closed and the embedded model's worker thread is ended,
 instead of both being cut off when the process exits.
 """
@@ -8,11 +10,18 @@ instead of both being cut off when the process exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from ..core.drivers import http, local
 from ..store.sweep import sweep_stale_temp_files
+from .hub_user import HubUnreachableError
+from .policy import current_rules
+from .settings import OperatorSettings
+from .usage_report import report_periodically, report_usage, usage_service_url
 
-__all__ = ["start", "stop"]
+__all__ = ["start", "started", "stop"]
+
+_background: set[asyncio.Task[None]] = set()
 
 
 def start() -> int:
@@ -20,7 +29,23 @@ def start() -> int:
     return sweep_stale_temp_files()
 
 
+async def started(settings: OperatorSettings) -> None:
+    """On the running loop: learn the user's hub groups (in a thread) and start reporting usage."""
+    with contextlib.suppress(HubUnreachableError):  # a request will say so, with its 503
+        await asyncio.to_thread(current_rules, settings)
+    if settings.usage_report_seconds > 0 and usage_service_url():
+        task = asyncio.create_task(report_periodically(settings.usage_report_seconds))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+
 async def stop() -> None:
-    """Close pooled provider connections (on the running loop) and stop the model's worker."""
+    """Stop reporting, close pooled provider connections (on the running loop) and stop the model's worker."""
+    reporting = bool(_background)
+    for task in list(_background):
+        task.cancel()
+    if reporting:  # the last minute's turns too, before the server goes
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(report_usage(), 5)
     await http.close_clients()
     await asyncio.to_thread(local.shutdown)  # waits for a running answer to stop at its next token
