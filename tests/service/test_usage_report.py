@@ -74,7 +74,7 @@ def usage_service(loopback: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[
     taken: list[tuple[str, dict[str, Any]]] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 — http.server's name
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             taken.append((self.headers["Authorization"], body))
             answer = json.dumps({"user": "ann", "rows": 1}).encode()
