@@ -8,8 +8,8 @@ PORT ?= 8888
 
 .PHONY: run test test-fast lint bench install install-test system-deps
 
-# The JupyterLab panel is built by the package's build hook: its sources are prerequisites too.
-LAB_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json
+# The chat front-end (Lab panel and page bundles) is built by the package's build hook: its sources are prerequisites too.
+LAB_SOURCES := $(shell find labextension/src labextension/style labextension/scripts -type f) labextension/package.json
 
 $(VENV)/.installed: pyproject.toml $(LAB_SOURCES)
 	python3 -m venv $(VENV)
@@ -44,10 +44,12 @@ lint: $(VENV)/.installed-test
 
 ## The whole test suite, on the real model, a real server, a real kernel and a real browser.
 test: $(VENV)/.installed-test system-deps lint
+	npm --prefix labextension test  # the chat front-end's unit tests (stream parser, event fold) on node's own runner
 	PATH="$(abspath $(VENV))/node/node_modules/.bin:$$PATH" $(VENV)/bin/python -m pytest -v
 
 ## The quick edit loop: no model, browser, kernel or hub (FULL_TIER in tests/conftest.py), under a minute.
 test-fast: $(VENV)/.installed-test
+	npm --prefix labextension test --silent
 	G4F_LOCAL_MODEL=/nonexistent/model.gguf $(VENV)/bin/python -m pytest -m "not full" -q
 
 bench: $(VENV)/.installed-test
