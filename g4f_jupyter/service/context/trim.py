@@ -3,10 +3,11 @@
 Pieces are considered most relevant first: by kind (:data:`RANK`: the active cell, then
 outputs and errors, the selection, variables, files, the whole notebook) and, within a kind,
 the one listed last first (the newest). Each piece that fits in what is left is kept whole.
-The first that does not fit is cut to fit, if at least :data:`MIN_CUT_TOKENS` are left: a
-notebook or a selection keeps its last cells, an output keeps its end (where a traceback
-names the error), anything else its beginning. The rest is left out. Kept pieces go out in
-the order they were given.
+One that does not fit is cut to what is left, if at least :data:`MIN_CUT_TOKENS` are left
+(and at least 80 characters of it can stay): a notebook or a selection keeps its last whole
+cells (else the beginning of its last cell), an output keeps its end (where a traceback names
+the error), anything else its beginning; otherwise it is left out. Kept pieces go out in the
+order they were given; a cut one says so in its header.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ class Fitted:
         return sum(piece.tokens for piece in self.pieces)
 
 
+def _noted(header: str, note: str) -> str:
+    """``File x.py [cut to fit: …]:``: the note goes before the header's closing colon."""
+    return f"{header.removesuffix(':')} [cut to fit: {note}]:"
+
+
 def _name(piece: Piece) -> str:
     return f"{piece.kind} {piece.label}".strip()
 
@@ -45,8 +51,7 @@ def _name(piece: Piece) -> str:
 def _last_parts(piece: Piece, limit: int) -> Piece | None:
     """The piece with as many of its last parts (cells) as fit in ``limit`` tokens."""
     total = len(piece.parts)
-    note = f" [cut to fit: the last {total:,} of {total:,} cells]"
-    chars = len(piece.header) + len(note)
+    chars = len(_noted(piece.header, f"the last {total:,} of {total:,} cells"))
     kept = 0
     for part in reversed(piece.parts):
         chars += 2 + len(part.render())
@@ -54,7 +59,7 @@ def _last_parts(piece: Piece, limit: int) -> Piece | None:
             break
         kept += 1
     while kept:
-        header = f"{piece.header} [cut to fit: the last {kept:,} of {total:,} cells]"
+        header = _noted(piece.header, f"the last {kept:,} of {total:,} cells")
         cut = dataclasses.replace(piece, header=header, parts=piece.parts[-kept:])
         if cut.tokens <= limit:
             return cut
@@ -71,7 +76,7 @@ def _cut_text(piece: Piece, limit: int) -> Piece | None:
 
     def cut(keep: int) -> Piece:
         text = _CUT + part.text[total - keep :] if piece.keep_tail else part.text[:keep] + _CUT
-        header = f"{piece.header} [cut to fit: {keep:,} of {total:,} characters{multiple}, the {end}]"
+        header = _noted(piece.header, f"{keep:,} of {total:,} characters{multiple}, the {end}")
         return dataclasses.replace(piece, header=header, parts=(dataclasses.replace(part, text=text),))
 
     keep = min(limit * 4 - (len(cut(0).message) + 8), total)  # + 8: the digits of the kept count
