@@ -1,69 +1,119 @@
 /**
- * g4f chat in JupyterLab: a right-sidebar chat panel on the server's /backend-api/v2 routes,
- * opened from the launcher, the command palette or the View menu ("g4f chat"); and the code
- * cells of `%%g4f -f code`, which a re-run replaces instead of adding another (./codecells).
+ * g4f chat in JupyterLab: the one chat view in a right-sidebar panel (launcher, command palette,
+ * View menu), the Lab-only features that plug into it (Insert into notebook), and the code cells
+ * of `%%g4f -f code`, which a re-run replaces instead of adding another (./lab/codecells).
  */
 import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { IStateDB } from '@jupyterlab/statedb';
 
-import { placeCodeCells } from './codecells';
-import { chatIcon } from './icon';
-import { insertBelowActiveCell } from './notebook';
-import { ChatPanel } from './panel';
+import { placeCodeCells } from './lab/codecells';
+import { chatIcon } from './lab/icon';
+import { insertBelowActiveCell } from './lab/notebook';
+import { ChatPanel } from './lab/panel';
+import { IChatPanel } from './lab/tokens';
+
+export { IChatPanel } from './lab/tokens';
 
 const OPEN = 'g4f-jupyter:open-chat';
 
-const plugin: JupyterFrontEndPlugin<void> = {
+/** Remove `entry` from `list` (what the plug-in points hand back). */
+function remover<T>(list: T[], entry: T): () => void {
+  list.push(entry);
+  return () => {
+    const index = list.indexOf(entry);
+    if (index >= 0) {
+      list.splice(index, 1);
+    }
+  };
+}
+
+const chat: JupyterFrontEndPlugin<IChatPanel> = {
   id: 'g4f-jupyter:chat',
-  description: 'g4f chat: a sidebar chat panel that streams answers, offline with the embedded model.',
+  description: 'g4f chat: a sidebar chat panel that streams answers, offline with the embedded model; chats saved on the server.',
   autoStart: true,
-  requires: [INotebookTracker],
-  optional: [ILabShell, ILayoutRestorer, ICommandPalette, ILauncher, IMainMenu],
+  provides: IChatPanel,
+  optional: [ILabShell, ILayoutRestorer, ICommandPalette, ILauncher, IMainMenu, IStateDB],
   activate: (
     app: JupyterFrontEnd,
-    notebooks: INotebookTracker,
     labShell: ILabShell | null,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
     launcher: ILauncher | null,
-    menu: IMainMenu | null
-  ) => {
-    /** Code from an answer goes below the active cell; with no notebook open, into a new one. */
-    const insertCode = async (code: string): Promise<void> => {
-      if (!notebooks.currentWidget) {
-        const created: NotebookPanel = await app.commands.execute('notebook:create-new');
-        await created.context.ready;
-        app.shell.activateById(created.id);
-      }
-      if (!insertBelowActiveCell(notebooks, code)) {
-        throw new Error('Open a notebook to insert code into it.');
-      }
-    };
-    placeCodeCells(notebooks);
-    const panel = new ChatPanel(insertCode);
+    menu: IMainMenu | null,
+    state: IStateDB | null
+  ): IChatPanel => {
+    const panel = new ChatPanel({
+      state,
+      openFile: path => void app.commands.execute('docmanager:open', { path })
+    });
     panel.id = 'g4f-jupyter-chat';
     panel.title.icon = chatIcon;
     panel.title.caption = 'g4f chat';
     app.shell.add(panel, 'right', { rank: 900 });
     restorer?.add(panel, 'g4f-jupyter-chat');
 
+    const open = (): void => {
+      labShell?.expandRight();
+      app.shell.activateById(panel.id);
+    };
     app.commands.addCommand(OPEN, {
       label: 'g4f chat',
       caption: 'Open the g4f chat panel (answers stream in; works offline with the embedded model)',
       icon: args => (args.isPalette ? undefined : chatIcon),
       execute: () => {
-        labShell?.expandRight();
-        app.shell.activateById(panel.id);
+        open();
         panel.focusPrompt();
       }
     });
     palette?.addItem({ command: OPEN, category: 'g4f' });
     launcher?.add({ command: OPEN, category: 'Other', rank: 0 });
     menu?.viewMenu.addGroup([{ command: OPEN }], 100);
+
+    return {
+      addCodeAction: action => remover(panel.codeActions, action),
+      addContext: context => remover(panel.contexts, context),
+      ask: async text => {
+        open();
+        await (await panel.ready).ask(text);
+      }
+    };
   }
 };
 
-export default plugin;
+const insertCode: JupyterFrontEndPlugin<void> = {
+  id: 'g4f-jupyter:insert-code',
+  description: 'Insert into notebook: code from an answer becomes a code cell below the active cell.',
+  autoStart: true,
+  requires: [IChatPanel, INotebookTracker],
+  activate: (app: JupyterFrontEnd, panel: IChatPanel, notebooks: INotebookTracker) => {
+    panel.addCodeAction({
+      label: 'Insert into notebook',
+      className: 'g4fc-insert',
+      title: 'Add this code as a new cell below the active cell of the notebook',
+      run: async code => {
+        if (!notebooks.currentWidget) {
+          const created: NotebookPanel = await app.commands.execute('notebook:create-new');
+          await created.context.ready;
+          app.shell.activateById(created.id);
+        }
+        if (!insertBelowActiveCell(notebooks, code)) {
+          throw new Error('open a notebook to insert code into it');
+        }
+      }
+    });
+  }
+};
+
+const codeCells: JupyterFrontEndPlugin<void> = {
+  id: 'g4f-jupyter:code-cells',
+  description: '%%g4f -f code: the code goes into the cell below the asking cell, and a re-run replaces it.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  activate: (_app: JupyterFrontEnd, notebooks: INotebookTracker) => placeCodeCells(notebooks)
+};
+
+export default [chat, insertCode, codeCells];

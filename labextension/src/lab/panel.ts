@@ -1,0 +1,80 @@
+/**
+ * The right-sidebar panel: the one chat view, on Lab's server connection. The open chat is
+ * remembered in Lab's state database, so reloading JupyterLab reopens it.
+ */
+import type { IStateDB } from '@jupyterlab/statedb';
+import { Widget } from '@lumino/widgets';
+
+import { ChatClient } from '../chat/client';
+import { ChatView } from '../view/chatview';
+import { h, messageOf } from '../view/dom';
+import type { ICodeAction, IPromptContext, IRemembered } from '../view/host';
+import { labTransport } from './transport';
+
+const STATE_KEY = 'g4f-jupyter:chat';
+
+export interface IPanelOptions {
+  state: IStateDB | null;
+  /** Open a file of the file browser (an export). */
+  openFile(path: string): void;
+}
+
+/** The open chat's id in Lab's state database (read once at start, written on every change). */
+async function rememberedPlace(state: IStateDB | null): Promise<IRemembered> {
+  let id: string | null = null;
+  try {
+    const saved = (await state?.fetch(STATE_KEY)) as { id?: unknown } | undefined;
+    id = typeof saved?.id === 'string' ? saved.id : null;
+  } catch {
+    // nothing remembered yet
+  }
+  return {
+    recall: () => id,
+    remember(next) {
+      if (next !== id) {
+        id = next;
+        void state?.save(STATE_KEY, { id: next });
+      }
+    }
+  };
+}
+
+export class ChatPanel extends Widget {
+  readonly codeActions: ICodeAction[] = [];
+  readonly contexts: IPromptContext[] = [];
+  /** The view, once the server has said how to link to it. */
+  readonly ready: Promise<ChatView>;
+
+  constructor(options: IPanelOptions) {
+    super();
+    this.addClass('g4f-lab-panel');
+    const loading = h('div', 'g4fc-notice-line g4fc-info', 'Loading the chat…');
+    this.node.append(loading);
+    this.ready = this.mount(options).catch(error => {
+      loading.textContent = `The chat could not start: ${messageOf(error)}`;
+      loading.className = 'g4fc-notice-line g4fc-error';
+      throw error;
+    });
+  }
+
+  focusPrompt(): void {
+    void this.ready.then(view => view.focusPrompt());
+  }
+
+  private async mount(options: IPanelOptions): Promise<ChatView> {
+    const client = new ChatClient(labTransport());
+    const [config, place] = await Promise.all([client.config(), rememberedPlace(options.state)]);
+    const view = new ChatView({
+      client,
+      config,
+      place,
+      codeActions: this.codeActions,
+      contexts: this.contexts,
+      webChatUrl: id => new URL(client.url(`g4f/?id=${encodeURIComponent(id)}`), location.href).href,
+      openFile: options.openFile
+    });
+    this.node.replaceChildren(view.node);
+    await view.start();
+    return view;
+  }
+}
