@@ -19,7 +19,8 @@ from g4f_jupyter.service.context import cell_item
 V2 = "backend-api/v2"
 COLOURED_TRACEBACK = [
     "\x1b[0;31mZeroDivisionError\x1b[0m                         Traceback (most recent call last)",
-    "Cell \x1b[0;32mIn[3], line 1\x1b[0m\n\x1b[0;32m----> 1\x1b[0m print(\x1b[38;5;241m1\x1b[39m/\x1b[38;5;241m0\x1b[39m)",
+    "Cell \x1b[0;32mIn[3], line 1\x1b[0m\n"
+    "\x1b[0;32m----> 1\x1b[0m print(\x1b[38;5;241m1\x1b[39m/\x1b[38;5;241m0\x1b[39m)",
     "\x1b[0;31mZeroDivisionError\x1b[0m: division by zero",
 ]
 WINDOW = 1_200  # the peer's context_tokens: room for the answer is half, context gets 75 % of the rest

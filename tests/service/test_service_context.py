@@ -26,7 +26,8 @@ from g4f_jupyter.service.request import build_request
 COLOURED = (
     "\x1b[0;31m---------------------------------------------------------------------------\x1b[0m\n"
     "\x1b[0;31mZeroDivisionError\x1b[0m                         Traceback (most recent call last)\n"
-    "Cell \x1b[0;32mIn[3], line 1\x1b[0m\n\x1b[0;32m----> 1\x1b[0m \x1b[38;5;28mprint\x1b[39m(\x1b[38;5;241m1\x1b[39m)\n"
+    "Cell \x1b[0;32mIn[3], line 1\x1b[0m\n"
+    "\x1b[0;32m----> 1\x1b[0m \x1b[38;5;28mprint\x1b[39m(\x1b[38;5;241m1\x1b[39m)\n"
     "\x1b]8;;file:///tmp/x.py\x1b\\x.py\x1b]8;;\x1b\\\n"
     "\x1b[0;31mZeroDivisionError\x1b[0m: division by zero"
 )

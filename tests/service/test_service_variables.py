@@ -3,6 +3,7 @@ hold whatever a value's ``__repr__``/``__len__``/``__str__`` does."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -10,7 +11,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -109,10 +110,8 @@ class Swallows:
 
     def __repr__(self) -> str:
         while True:
-            try:
+            with contextlib.suppress(Exception):
                 time.sleep(5)
-            except Exception:
-                pass
 
 
 class SlowText:
@@ -206,7 +205,8 @@ def test_kernel_replies_are_json_for_user_expressions() -> None:
     assert set(payload) == {"variables", "elapsed_ms"} and payload["elapsed_ms"] >= 0
     assert payload["variables"][0] == {
         "name": "df", "type": "pandas.DataFrame", "shape": [1, 1], "length": 1, "truncated": False, "error": None,
-        "text": "`df`: pandas.DataFrame, 1 rows, 1 columns\ndtypes: a int64\nfirst 1 rows:\n\n|  | a |\n|---|---|\n| 0 | 1 |",
+        "text": "`df`: pandas.DataFrame, 1 rows, 1 columns\ndtypes: a int64\nfirst 1 rows:\n\n"
+        "|  | a |\n|---|---|\n| 0 | 1 |",
     }
     assert payload["variables"][1]["error"] == "not defined"
     assert names_reply(namespace)._repr_json_() == {
@@ -215,11 +215,12 @@ def test_kernel_replies_are_json_for_user_expressions() -> None:
 
     class Shell:
         user_ns = namespace
-        user_ns_hidden: dict[str, Any] = {}
+        user_ns_hidden: ClassVar[dict[str, Any]] = {}
 
     scope = {"get_ipython": lambda: Shell()}
     assert eval(names_expression(), scope)._repr_json_()["names"][1]["name"] == "n"
-    assert eval(summaries_expression(["n"]), scope)._repr_json_()["variables"][0]["text"] == "`n`: int\nrepr:\n```text\n3\n```"
+    summaries = eval(summaries_expression(["n"]), scope)._repr_json_()
+    assert summaries["variables"][0]["text"] == "`n`: int\nrepr:\n```text\n3\n```"
 
 
 @pytest.mark.parametrize("seconds", [0.0, -1.0])
