@@ -1,8 +1,11 @@
-"""Builds the JupyterLab extension when the Python package is built (wheel or editable install).
+"""Builds the chat front-end when the Python package is built (wheel or editable install).
 
-Called by hatch-jupyter-builder. The wheel then carries the built extension, so a user who
-installs it needs no Node.js; only building from source does, and without it the build stops
-with a message that says what to install instead of a stack of npm errors.
+Called by hatch-jupyter-builder. One npm build (``build:prod``) makes both outputs of the one
+TypeScript front-end: the JupyterLab extension (``build/g4f-jupyter``) and the standalone
+bundles of the server's web chat page and shared view (``g4f_jupyter/server_ext/static``). The
+wheel then carries both, so a user who installs it needs no Node.js; only building from source
+does, and without it the build stops with a message that says what to install instead of a
+stack of npm errors.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ from pathlib import Path
 from hatch_jupyter_builder import npm_builder  # type: ignore[import-not-found,unused-ignore]
 
 HERE = Path(__file__).resolve().parent
-OUTPUT = HERE / "build" / "g4f-jupyter"
-SOURCES = ("src", "style", "package.json", "package-lock.json", "tsconfig.json")
+OUTPUTS = (
+    HERE / "build" / "g4f-jupyter" / "package.json",  # the Lab extension
+    HERE.parent / "g4f_jupyter" / "server_ext" / "static" / "chat.js",  # the page bundles
+)
+SOURCES = ("src", "style", "scripts", "package.json", "package-lock.json", "tsconfig.json")
 NODE_MAJOR = 18  # what @jupyter/builder and TypeScript 5 run on
 
 
@@ -26,8 +32,8 @@ def _newest_source() -> float:
 
 
 def _is_current() -> bool:
-    built = OUTPUT / "package.json"
-    return built.is_file() and built.stat().st_mtime >= _newest_source()
+    newest = _newest_source()
+    return all(built.is_file() and built.stat().st_mtime >= newest for built in OUTPUTS)
 
 
 def _check_node() -> None:
@@ -45,7 +51,7 @@ def _check_node() -> None:
 
 
 def build(target_name: str, version: str, **kwargs: str) -> None:
-    """Build the extension into build/g4f-jupyter unless it is newer than every source file."""
+    """Build the extension and the page bundles unless both are newer than every source file."""
     if _is_current():
         return
     _check_node()

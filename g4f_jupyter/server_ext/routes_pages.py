@@ -1,17 +1,21 @@
 """The g4f web pages under ``{base_url}g4f/``: chat, shared-chat view, QR code, static files.
 
-Jinja2 templates from ``templates/``; scripts, stylesheets and fonts from ``static/`` (the
-page's own and the vendored libraries in ``static/vendor/``): nothing fetched from the network.
-Every page needs Jupyter credentials; only :class:`PublicSharePageHandler` and the markdown
-renderer it loads (``PUBLIC_ROUTES``, mounted when ``c.G4FSettings.public_shares`` is on)
-are served without login, at their own paths so that they never shadow the logged-in ones.
+Jinja2 templates from ``templates/``; scripts, stylesheets and fonts from ``static/``: the
+bundles of the one chat front-end (built from ``labextension/`` with the licences of what they
+contain), so nothing is fetched from the network. ``g4f/config`` tells the Lab panel what the
+page learns from its own HTML. Every page needs Jupyter credentials; only
+:class:`PublicSharePageHandler` and the bundle it loads (``PUBLIC_ROUTES``, mounted when
+``c.G4FSettings.public_shares`` is on) are served without login, at their own paths so that
+they never shadow the logged-in ones.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable
 from pathlib import Path
+from typing import Any
 
 from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from tornado import web
@@ -28,6 +32,7 @@ from .pages import STATIC_DIR, render_chat, render_not_found, render_qrcode, ren
 __all__ = [
     "PUBLIC_ROUTES",
     "ROUTES",
+    "ChatConfigHandler",
     "ChatPageHandler",
     "PublicRendererHandler",
     "PublicSharePageHandler",
@@ -48,12 +53,13 @@ _SHARE_CSP = (
     "img-src 'self' data:; frame-ancestors 'self'"
 )
 _NO_SCRIPT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'"
-# Scripts, stylesheets, KaTeX's fonts and the vendored libraries' licences: templates are
+# Scripts, stylesheets, KaTeX's fonts and the bundled packages' licences: templates are
 # rendered, never served raw.
 _STATIC_TYPES = {".js", ".css", ".woff2"}
-_LICENCE_NAMES = {"LICENSE", "LICENSE-MPL"}
-# What the shared-chat view loads: served without login when shares are public.
-_RENDERER = ("render.js", "vendor/")
+_LICENCES = "THIRD-PARTY-LICENSES.txt"
+# What the shared-chat view loads (never the chat page's own script): served without login when
+# shares are public.
+_SHARED_VIEW = ("share.js", "chat.css", "chunks/", "fonts/", _LICENCES)
 
 
 class _Page(G4FPageHandler):
@@ -71,34 +77,48 @@ class _Page(G4FPageHandler):
 
 
 class ChatPageHandler(_Page):
-    """The chat page (``g4f/`` and ``g4f/chat/``)."""
+    """The chat page (``g4f/`` and ``g4f/chat/``; ``?id=<chat>`` opens a saved chat)."""
 
-    @web.authenticated
-    @authorized
-    def get(self) -> None:
-        self.xsrf_token  # noqa: B018 — sets the _xsrf cookie that the script sends back as X-XSRFToken
-        config = {
+    def chat_config(self) -> dict[str, Any]:
+        """What the chat front-end needs to know about this server, in the page and in the Lab panel."""
+        return {
             "base_url": self.base_url,
             "share_prefix": share_prefix(self.link_base(), self.g4f.public_shares),
             "hub_shares": hub_sharing_available(),  # offer "Share with hub users" only under JupyterHub
             "version": __version__,
         }
-        self.finish_html(render_chat(self.base_url + "g4f/static/", config), csp=_CHAT_CSP)
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.xsrf_token  # noqa: B018 — sets the _xsrf cookie that the script sends back as X-XSRFToken
+        self.finish_html(render_chat(self.base_url + "g4f/static/", self.chat_config()), csp=_CHAT_CSP)
+
+
+class ChatConfigHandler(ChatPageHandler):
+    """``g4f/config``: the chat page's settings as JSON, for the JupyterLab panel."""
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(self.chat_config()))
 
 
 def _servable(root: Path, path: Path) -> bool:
-    """A script, stylesheet, font or licence inside ``root``, with no hidden part on the way."""
+    """A script, stylesheet, font or the licences inside ``root``, with no hidden part on the way."""
     try:
         parts = path.relative_to(root).parts
     except ValueError:
         return False
     if not parts or any(part.startswith(".") for part in parts) or ".." in parts:
         return False
-    return path.suffix in _STATIC_TYPES or (parts[0] == "vendor" and path.name in _LICENCE_NAMES)
+    return path.suffix in _STATIC_TYPES or parts == (_LICENCES,)
 
 
 class StaticHandler(G4FPageHandler, web.StaticFileHandler):
-    """``g4f/static/<path>``: the page's scripts, stylesheet and vendored libraries, behind login.
+    """``g4f/static/<path>``: the chat bundles, their stylesheet, fonts and licences, behind login.
 
     Tornado's file handler does the serving: ETag and ``If-None-Match`` (304), ``HEAD``,
     ``Range``, and a content type from the file name. Only scripts, stylesheets, fonts and
@@ -137,14 +157,15 @@ class StaticHandler(G4FPageHandler, web.StaticFileHandler):
 
 
 class PublicRendererHandler(StaticHandler):
-    """``g4f/public/static/<path>``: only the markdown renderer the public shared-chat view loads.
+    """``g4f/public/static/<path>``: only what the public shared-chat view loads.
 
-    These are the vendored libraries and ``render.js``: no data, nothing about this server.
+    Its script, the renderer chunk it imports, the stylesheet, fonts and licences: no data,
+    nothing about this server.
     """
 
     def may_serve(self, root: Path, path: Path) -> bool:
         relative = path.relative_to(root).as_posix() if _servable(root, path) else ""
-        return bool(relative) and relative.startswith(_RENDERER)
+        return bool(relative) and relative.startswith(_SHARED_VIEW)
 
     @allow_unauthenticated
     def head(self, path: str) -> Awaitable[None]:
@@ -210,6 +231,7 @@ class PublicSharePageHandler(_ShareView):
 ROUTES: list[tuple[str, type]] = [
     (r"g4f/?", ChatPageHandler),
     (r"g4f/chat/?", ChatPageHandler),
+    (r"g4f/config", ChatConfigHandler),
     (r"g4f/static/(.+)", StaticHandler),
     (rf"g4f/qrcode/{_SHARE_ID}/?", QRCodePageHandler),
     (rf"g4f/chat/{_SHARE_ID}/?", SharePageHandler),

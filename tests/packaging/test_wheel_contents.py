@@ -1,5 +1,6 @@
-"""The wheel carries what an installed package needs: the provider catalog, the pages,
-and the config file that enables the server extension on install."""
+"""The wheel carries what an installed package needs: the provider catalog, the pages with the
+chat bundles prebuilt (and the licences of what they contain), and the config file that enables
+the server extension on install."""
 
 from __future__ import annotations
 
@@ -20,9 +21,13 @@ def test_wheel_ships_catalog_pages_and_the_extension_enabling_config(tmp_path: P
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {p.name for p in (ROOT / "providers").glob("*.toml")}
     assert {n.rsplit("/", 1)[-1] for n in names if n.startswith("g4f_jupyter/providers/")} == shipped
-    assert "g4f_jupyter/server_ext/static/chat.js" in names
-    assert {"chat.html", "share.html", "qrcode.html", "notfound.html", "page.html"} <= {
-        n.rsplit("/", 1)[-1] for n in names if n.startswith("g4f_jupyter/server_ext/templates/")
-    }
+    static = {n.removeprefix("g4f_jupyter/server_ext/static/") for n in names if "/server_ext/static/" in n}
+    assert {"chat.js", "share.js", "chat.css", "THIRD-PARTY-LICENSES.txt", "fonts/KaTeX_Main-Regular.woff2"} <= static
+    assert any(n.startswith("chunks/") and n.endswith(".js") for n in static)  # the renderer both pages load
+    assert not any(n.startswith("vendor/") or n == "render.js" for n in static)  # no second copy of a library
+    licences = zipfile.ZipFile(wheel).read("g4f_jupyter/server_ext/static/THIRD-PARTY-LICENSES.txt").decode()
+    assert all(f"\n{name} " in licences for name in ("dompurify", "highlight.js", "katex", "marked"))
+    templates = {n.rsplit("/", 1)[-1] for n in names if n.startswith("g4f_jupyter/server_ext/templates/")}
+    assert templates == {"chat.html", "share.html", "qrcode.html", "notfound.html", "page.html", "page.css"}
     [config] = [n for n in names if n.endswith("etc/jupyter/jupyter_server_config.d/g4f_jupyter.json")]
     assert b'"g4f_jupyter": true' in zipfile.ZipFile(wheel).read(config)

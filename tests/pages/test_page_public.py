@@ -39,7 +39,7 @@ async def test_public_share_page_needs_no_token(anonymous_get: Any) -> None:
     response = await anonymous_get("g4f/public/chat/open-tea")
     assert response.code == 200
     body = response.body.decode()
-    assert "Public tea" in body and "hi &lt;i&gt;" in body
+    assert "<h1>Public tea</h1>" in body and '"hi \\u003ci\\u003e"' in body
 
 
 @pytest.mark.asyncio
@@ -51,7 +51,9 @@ async def test_public_page_still_validates_and_404s(anonymous_get: Any) -> None:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("path", ["g4f/", "g4f/chat/open-tea", "g4f/qrcode/open-tea", "g4f/static/chat.js"])
+@pytest.mark.parametrize(
+    "path", ["g4f/", "g4f/config", "g4f/chat/open-tea", "g4f/qrcode/open-tea", "g4f/static/chat.js", "g4f/static/share.js"]
+)
 async def test_everything_else_still_needs_login(anonymous_get: Any, path: str) -> None:
     save_share("open-tea", CHAT)
     response = await anonymous_get(path)
@@ -68,15 +70,18 @@ async def test_share_links_point_to_the_public_page(jp_fetch: Any, jp_base_url: 
 
 
 @pytest.mark.asyncio
-async def test_public_view_loads_only_the_renderer_without_login(anonymous_get: Any, jp_base_url: str) -> None:
+async def test_public_view_loads_only_the_shared_view_bundle_without_login(anonymous_get: Any, jp_base_url: str) -> None:
     save_share("open-tea", CHAT)
     page = (await anonymous_get("g4f/public/chat/open-tea")).body.decode()
-    scripts = re.findall(r'<script src="([^"]+)"', page)
-    assert f"{jp_base_url}g4f/public/static/render.js" in scripts
-    for src in scripts:
-        response = await anonymous_get(src.removeprefix(jp_base_url))
-        assert response.code == 200, src
-    for private in ["g4f/public/static/chat.js", "g4f/public/static/chat.css", "g4f/public/static/vendor/README.md"]:
+    assert re.findall(r'<script type="module" src="([^"]+)"', page) == [f"{jp_base_url}g4f/public/static/share.js"]
+    assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', page) == [f"{jp_base_url}g4f/public/static/chat.css"]
+    script = await anonymous_get("g4f/public/static/share.js")
+    assert script.code == 200
+    chunks = re.findall(r'"\./(chunks/[\w-]+\.js)"', script.body.decode())
+    assert chunks
+    for path in ["chat.css", "fonts/KaTeX_Main-Regular.woff2", "THIRD-PARTY-LICENSES.txt", *chunks]:
+        assert (await anonymous_get("g4f/public/static/" + path)).code == 200, path
+    for private in ["g4f/public/static/chat.js", "g4f/public/static/config", "g4f/public/static/vendor/README.md"]:
         assert (await anonymous_get(private)).code == 404, private
     traversal = await anonymous_get("g4f/public/static/vendor/..%2F..%2Fpages.py")
     assert traversal.code == 403 and "message" in json.loads(traversal.body)["error"]

@@ -1,4 +1,4 @@
-"""The g4f pages behind Jupyter login: chat page, static files, QR page, shared-chat view."""
+"""The g4f pages behind Jupyter login: chat page, its config, static bundles, QR page, shared-chat view."""
 
 from __future__ import annotations
 
@@ -54,9 +54,18 @@ async def test_chat_page_renders_config_from_the_server(jp_fetch: Any, jp_base_u
     assert config["share_prefix"].endswith(f"{jp_base_url}g4f/chat/")
     assert config["share_prefix"].startswith("http://127.0.0.1:")
     assert config["version"]
-    assert f'src="{jp_base_url}g4f/static/chat.js"' in body
+    assert f'<script type="module" src="{jp_base_url}g4f/static/chat.js">' in body
     assert "_xsrf=" in response.headers.get("Set-Cookie", ""), "the page hands out the XSRF cookie its script echoes"
     assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")  # its own script only
+
+
+@pytest.mark.asyncio
+async def test_the_lab_panel_reads_the_same_config_as_json(jp_fetch: Any, jp_base_url: str) -> None:
+    page = page_config((await fetch(jp_fetch, "g4f/")).body.decode())
+    response = await fetch(jp_fetch, "g4f/config")
+    assert response.code == 200 and response.headers["Content-Type"].startswith("application/json")
+    assert json.loads(response.body) == page
+    assert page["base_url"] == jp_base_url and page["hub_shares"] is False
 
 
 @pytest.mark.asyncio
@@ -64,9 +73,14 @@ async def test_static_files_are_served_with_their_types(jp_fetch: Any) -> None:
     script = await fetch(jp_fetch, "g4f/static/chat.js")
     assert script.code == 200
     assert "javascript" in script.headers["Content-Type"]
-    assert b"parseStreamLine" in script.body
+    assert script.body.startswith(b"/*! g4f-jupyter chat front-end")  # the bundle built from labextension/
+    chunk = re.search(rb'from"\./(chunks/[\w-]+\.js)"', script.body)
+    assert chunk, "the page's script imports the renderer chunk it shares with the shared view"
+    shared = await fetch(jp_fetch, "g4f/static/" + chunk[1].decode())
+    assert shared.code == 200 and "javascript" in shared.headers["Content-Type"]
     style = await fetch(jp_fetch, "g4f/static/chat.css")
     assert style.code == 200 and style.headers["Content-Type"].startswith("text/css")
+    assert b"fonts/KaTeX_Main-Regular.woff2" in style.body
 
 
 @pytest.mark.asyncio
@@ -88,7 +102,8 @@ async def test_static_files_revalidate_by_etag_answer_head_and_ranges(jp_fetch: 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
     "name",
-    ["chat.html", "share.html", "missing.js", "..%2Fpages.py", "%2Fetc%2Fpasswd", ".hidden.js", "..%2Fstatic%2Fx.js"],
+    ["chat.html", "share.html", "page.css", "missing.js", "..%2Fpages.py", "%2Fetc%2Fpasswd", ".hidden.js",
+     "..%2Fstatic%2Fx.js", "..%2Ftemplates%2Fpage.css"],
 )
 async def test_static_refuses_templates_unknown_files_and_traversal(jp_fetch: Any, name: str) -> None:
     response = await fetch(jp_fetch, "g4f/static/" + name)
@@ -117,38 +132,39 @@ async def test_bad_share_ids_are_400_json(jp_fetch: Any, route: str, bad: str) -
 
 
 @pytest.mark.asyncio
-async def test_shared_chat_view_is_escaped_html(jp_fetch: Any, jp_base_url: str) -> None:
+async def test_shared_chat_view_carries_the_chat_as_json_for_the_bundle(jp_fetch: Any, jp_base_url: str) -> None:
     save_share("tea-share", SHARE)
     response = await fetch(jp_fetch, "g4f/chat/tea-share")
     assert response.code == 200
     body = response.body.decode()
-    assert "<script>alert(1)</script>" not in body
-    assert "Tea &lt;script&gt;alert(1)&lt;/script&gt;" in body
-    assert "How do I &lt;b&gt;brew&lt;/b&gt; tea?" in body
-    # the markdown travels escaped; the page's own renderer (render.js) draws it in the browser
-    assert "```python\nprint(&#39;&lt;tea&gt;&#39;)\n```</div>" in body
-    assert "Local · SmolLM2-135M-Instruct" in body
-    assert "total 12" in body
+    assert "<script>alert(1)</script>" not in body and "<b>brew" not in body
+    assert "<h1>Tea &lt;script&gt;alert(1)&lt;/script&gt;</h1>" in body
+    # the conversation travels as JSON that cannot close its element; the chat bundle draws it
+    found = re.search(r'<script id="g4f-share" type="application/json">(.*?)</script>', body, re.S)
+    assert found and json.loads(found[1]) == SHARE
+    assert "\\u003cb\\u003ebrew" in found[1]
+    # labels (who answered, usage) are the bundle's: none are written on the server
+    assert "SmolLM2-135M-Instruct" not in body.replace(found[1], "") and "total 12" not in body
     scripts = re.findall(r"<script\b[^>]*>", body)
-    ours = rf'<script src="{re.escape(jp_base_url)}g4f/static/[\w./-]+" defer>'
-    assert scripts and all(re.fullmatch(ours, s) for s in scripts)
+    assert scripts == ['<script id="g4f-share" type="application/json">',
+                       f'<script type="module" src="{jp_base_url}g4f/static/share.js">']
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "script-src 'self';" in csp and "unsafe-eval" not in csp
 
 
 @pytest.mark.asyncio
-async def test_vendored_libraries_fonts_and_licences_are_served(jp_fetch: Any) -> None:
-    for path, kind in [
-        ("vendor/marked/marked.umd.js", "javascript"),
-        ("vendor/katex/katex.min.css", "text/css"),
-        ("vendor/katex/fonts/KaTeX_Main-Regular.woff2", "font/woff2"),
-        ("render.js", "javascript"),
-    ]:
-        response = await fetch(jp_fetch, "g4f/static/" + path)
-        assert response.code == 200 and kind in response.headers["Content-Type"], path
-    licence = await fetch(jp_fetch, "g4f/static/vendor/dompurify/LICENSE")
-    assert licence.code == 200 and b"Apache License" in licence.body
-    for refused in ["vendor/README.md", "LICENSE", "vendor/..%2F..%2Fpages.py", "vendor/katex/.x.js"]:
+async def test_fonts_and_the_licences_of_the_bundled_packages_are_served(jp_fetch: Any) -> None:
+    font = await fetch(jp_fetch, "g4f/static/fonts/KaTeX_Main-Regular.woff2")
+    assert font.code == 200 and "font/woff2" in font.headers["Content-Type"]
+    licences = await fetch(jp_fetch, "g4f/static/THIRD-PARTY-LICENSES.txt")
+    assert licences.code == 200
+    text = licences.body.decode()
+    for package, licence in [("marked", "MIT"), ("dompurify", "Apache License"), ("highlight.js", "BSD 3-Clause"),
+                             ("katex", "MIT")]:
+        assert f"\n{package} " in text or text.startswith(package), package
+        assert licence in text, licence
+    for refused in ["vendor/marked/marked.umd.js", "render.js", "LICENSE", "fonts/..%2F..%2Fpages.py", "fonts/.x.js",
+                    "chunks/THIRD-PARTY-LICENSES.txt"]:
         assert (await fetch(jp_fetch, "g4f/static/" + refused)).code in (400, 404), refused
 
 
@@ -171,7 +187,7 @@ async def test_public_path_is_not_mounted_by_default(jp_fetch: Any) -> None:
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
-    "path", ["g4f/", "g4f/chat/", "g4f/static/chat.js", "g4f/qrcode/tea-share", "g4f/chat/tea-share"]
+    "path", ["g4f/", "g4f/chat/", "g4f/config", "g4f/static/chat.js", "g4f/qrcode/tea-share", "g4f/chat/tea-share"]
 )
 async def test_every_page_redirects_to_login_without_credentials(jp_fetch: Any, jp_base_url: str, path: str) -> None:
     save_share("tea-share", SHARE)
