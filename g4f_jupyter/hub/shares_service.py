@@ -5,10 +5,14 @@ it authenticates every request with the hub (token or OAuth cookie, :mod:`jupyte
 so who may read is whoever the hub grants ``access:services!service=<name>`` to; an anonymous
 visitor is sent to the hub's login unless ``G4F_HUB_PUBLIC_SHARES`` is on. Shares are stored
 by :mod:`g4f_jupyter.service.shares` in the service's own data directory, each marked with the
-hub user who published it: a user's buckets, keys and memory never leave that user's server.
+hub user who published it, who alone may replace or remove it: a user's buckets, keys and
+memory never leave that user's server.
 
 Routes under ``$JUPYTERHUB_SERVICE_PREFIX``: ``chat/<id>`` (the read-only page),
-``api/chat/<id>`` (GET the conversation as JSON; POST publishes it), ``oauth_callback``.
+``api/chat/<id>`` (GET the conversation as JSON; POST publishes it; DELETE removes it),
+``oauth_callback``. The secret that signs readers' login cookies is kept in
+``hub_cookie_secret`` (0600) in the data directory, so a restart logs nobody out; delete the
+file to log everyone out.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 from typing import Any
 from urllib.parse import urlparse
 
@@ -24,33 +29,24 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
 
+from ..config import data_dir
 from ..errors import BadRequestError, G4FError, NotFoundError
 from ..server_ext.pages import render_not_found, render_share
 from ..service.query import bool_or_text
-from ..service.shares import load_share, save_share
-from ..store.layout import share_file
-from ..store.locks import file_lock
+from ..service.secret_file import read_or_create_secret
+from ..service.shares import delete_share, load_share, save_share
 
-__all__ = ["OWNER_KEY", "PUBLIC_ENV", "make_app", "publish"]
+__all__ = ["COOKIE_SECRET_FILE", "PUBLIC_ENV", "cookie_secret", "make_app"]
 
-OWNER_KEY = "owner"  # the hub user who published the share, set by the service, never by the client
 PUBLIC_ENV = "G4F_HUB_PUBLIC_SHARES"
+COOKIE_SECRET_FILE = "hub_cookie_secret"
 _SHARE_ID = r"([^/]+)"
 _NO_SCRIPT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'"
 
 
-def publish(share_id: str, conversation: Any, user: str) -> str:
-    """Store ``conversation`` as ``user``'s share; a share another user published is refused (403)."""
-    if not isinstance(conversation, dict):
-        raise BadRequestError("the share must be a conversation object")
-    with file_lock(share_file(share_id).with_suffix(".owner.lock")):
-        try:
-            current = load_share(share_id)
-        except NotFoundError:
-            current = None
-        if isinstance(current, dict) and current.get(OWNER_KEY) != user:
-            raise web.HTTPError(403, "this shared chat belongs to another user")
-        return save_share(share_id, {**conversation, OWNER_KEY: user})
+def cookie_secret() -> bytes:
+    """The key that signs readers' login cookies: made once per data directory, kept 0600."""
+    return read_or_create_secret(data_dir() / COOKIE_SECRET_FILE, lambda: secrets.token_hex(32).encode("ascii"))
 
 
 class _Handler(HubOAuthenticated, web.RequestHandler):  # type: ignore[misc]  # jupyterhub has no type information
@@ -93,7 +89,8 @@ class SharePageHandler(_Handler):
 
 
 class ShareApiHandler(_Handler):
-    """``api/chat/<id>``: GET the conversation; POST (with the publisher's hub token) stores it."""
+    """``api/chat/<id>``: GET the conversation; POST (with the publisher's hub token) stores it; DELETE
+    (its publisher only) removes it, so its links answer 404."""
 
     @web.authenticated
     async def get(self, share_id: str) -> None:
@@ -107,9 +104,15 @@ class ShareApiHandler(_Handler):
             body = json.loads(self.request.body or b"null")
         except ValueError:
             raise BadRequestError("the body must be JSON") from None
-        saved = await asyncio.to_thread(publish, share_id, body, self.current_user["name"])
+        saved = await asyncio.to_thread(save_share, share_id, body, self.current_user["name"])
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"share_id": saved}))
+
+    @web.authenticated
+    async def delete(self, share_id: str) -> None:
+        await asyncio.to_thread(delete_share, share_id, self.current_user["name"])
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"share_id": share_id, "deleted": True}))
 
 
 def make_app(prefix: str, public: bool = False) -> web.Application:
@@ -119,8 +122,7 @@ def make_app(prefix: str, public: bool = False) -> web.Application:
         (url_path_join(prefix, rf"api/chat/{_SHARE_ID}/?"), ShareApiHandler),
         (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
     ]
-    # The OAuth cookie is signed with a fresh secret: a restart only makes readers log in again.
-    return web.Application(handlers, cookie_secret=os.urandom(32), g4f_public_shares=public)
+    return web.Application(handlers, cookie_secret=cookie_secret(), g4f_public_shares=public)
 
 
 def main() -> None:

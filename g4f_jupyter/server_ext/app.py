@@ -21,8 +21,7 @@ def route_table(public_shares: bool = False) -> list[tuple[str, type]]:
     All of them require Jupyter credentials, except the read-only shared-chat page when
     the operator turns ``public_shares`` on.
     """
-    from ..hub import routes as routes_hub
-    from . import routes_api, routes_conversations, routes_files, routes_pages
+    from . import routes_api, routes_conversations, routes_files, routes_hub, routes_pages
 
     # The hub's and the saved chats' routes go before the API's catch-all for unknown paths.
     routes = [

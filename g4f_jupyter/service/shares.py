@@ -3,7 +3,8 @@
 
 The share is the client's conversation object, stored whole and atomically. The file
 itself is the source of truth for ``updated`` (no in-memory cache), so the kernel and
-the server agree on it.
+the server agree on it. Where shares have owners (the hub's shares service), an owned share
+is written and removed only by its owner, checked under the same lock as the write.
 """
 
 from __future__ import annotations
@@ -14,15 +15,31 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt
 
-from ..errors import BadRequestError, NotFoundError
+from ..errors import BadRequestError, G4FError, NotFoundError
 from ..store.atomic import atomic_write_json
 from ..store.layout import share_file
 from ..store.locks import file_lock
 from .validation import SafeJson, Text, validate
 
-__all__ = ["NOT_MODIFIED", "delete_share", "load_share", "new_share_id", "parse_if_none_match", "save_share"]
+__all__ = [
+    "NOT_MODIFIED",
+    "OWNER_KEY",
+    "NotOwnerError",
+    "delete_share",
+    "load_share",
+    "new_share_id",
+    "parse_if_none_match",
+    "save_share",
+]
 
 NOT_MODIFIED = object()
+OWNER_KEY = "owner"  # who published an owned share: set by the store, never taken from the client
+
+
+class NotOwnerError(G4FError):
+    """The share belongs to another user."""
+
+    status = 403
 
 
 class _Share(BaseModel):
@@ -67,17 +84,26 @@ def _read(share_id: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def save_share(share_id: str, conversation: Any) -> str:
-    """Store ``conversation`` under ``share_id``; an unchanged ``updated`` is refused (400)."""
+def _check_owner(share_id: str, current: dict[str, Any] | None, owner: str | None) -> None:
+    if owner is not None and current is not None and current.get(OWNER_KEY) != owner:
+        raise NotOwnerError(f"the shared chat {share_id!r} belongs to another user")
+
+
+def save_share(share_id: str, conversation: Any, owner: str | None = None) -> str:
+    """Store ``conversation`` under ``share_id``; an unchanged ``updated`` is refused (400).
+
+    With ``owner``, the share is stored as that user's, and one another user stored is refused (403).
+    """
     if not isinstance(conversation, dict):
         raise BadRequestError("the share must be a conversation object")
     updated = validate(_Share, conversation).updated
     path = share_file(share_id)
     with file_lock(path.with_suffix(".lock")):
         current = _read(share_id)
+        _check_owner(share_id, current, owner)
         if current is not None and updated is not None and current.get("updated") == updated:
             raise BadRequestError("invalid date")
-        atomic_write_json(path, conversation)
+        atomic_write_json(path, conversation if owner is None else {**conversation, OWNER_KEY: owner})
     return share_id
 
 
@@ -92,10 +118,15 @@ def load_share(share_id: str, if_none_match: str | None = None) -> dict[str, Any
     return data
 
 
-def delete_share(share_id: str) -> None:
-    """Stop sharing: remove the stored conversation (404 if there is none), so its link answers 404."""
+def delete_share(share_id: str, owner: str | None = None) -> None:
+    """Stop sharing: remove the stored conversation (404 if there is none), so its link answers 404.
+
+    With ``owner``, only that user's share is removed (403 for another user's).
+    """
     path = share_file(share_id)
     with file_lock(path.with_suffix(".lock")):
+        if owner is not None:
+            _check_owner(share_id, _read(share_id), owner)
         try:
             path.unlink()
         except FileNotFoundError:

@@ -4,7 +4,8 @@ It stores the conversation through :func:`g4f_jupyter.service.shares.save_share`
 file the ``/backend-api/v2/chat/<share_id>`` route serves, and re-saves it after every
 finished answer so the shared page follows the chat. "Stop sharing" deletes it, so the
 link answers 404 until the chat is shared again. Under JupyterHub a second button also copies
-the share to the hub's shares service, where every user logged in to the hub can read it.
+the share to the hub's shares service, where every user logged in to the hub can read it;
+"Stop sharing" then removes that copy too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..errors import G4FError, NotFoundError
-from ..service.hub_shares import hub_sharing_available, publish_saved_share
+from ..service.hub_shares import hub_sharing_available, publish_saved_share, unpublish_from_hub
 from ..service.share_links import share_url_for
 from ..service.shares import delete_share, new_share_id, save_share
 from ._render import link_html, note_html, now_ms, qr_html
@@ -98,7 +99,7 @@ class ShareWidget(widgets.VBox):
         return self.hub_url
 
     def stop_sharing(self) -> bool:
-        """Delete the share so its link stops working; ``False`` (and a note) if that failed."""
+        """Delete the share (and its copy for hub users) so its links stop working; ``False`` (and a note) if not."""
         try:
             delete_share(self.share_id)
         except NotFoundError:
@@ -106,17 +107,30 @@ class ShareWidget(widgets.VBox):
         except (G4FError, OSError) as exc:
             self.status.value = note_html(f"Could not stop sharing: {exc}", "error")
             return False
+        if self.hub_url:
+            try:
+                unpublish_from_hub(self.share_id)
+            except NotFoundError:
+                pass  # the hub's copy is already gone
+            except (G4FError, OSError) as exc:  # keep the hub link shown: it still opens
+                self.status.value = note_html(
+                    f"Stopped sharing here, but the copy for hub users at {self.hub_url} stays: {exc}", "error"
+                )
+                self._stopped_here()
+                self.stop_button.layout.display = None  # pressing it again retries the hub
+                return False
+            self.hub_url = None
+            self.hub_link.value = ""
+        self._stopped_here()
+        self.status.value = note_html(f"Stopped sharing {self.share_id}: its links no longer open.")
+        return True
+
+    def _stopped_here(self) -> None:
         self.shared = False
         self.url = None
         self.share_button.description = "Share"
         self.stop_button.layout.display = "none"
-        self.link.value = self.qr.value = self.hub_link.value = ""
-        message, kind = f"Stopped sharing {self.share_id}: its link no longer opens.", "info"
-        if self.hub_url:  # the hub's shares service keeps what was published to it
-            message += f" The copy shared with hub users stays readable at {self.hub_url}."
-            self.hub_url, kind = None, "warning"
-        self.status.value = note_html(message, kind)
-        return True
+        self.link.value = self.qr.value = ""
 
     def _show_link(self) -> None:
         self.url = share_url_for(self.share_id, self.base_url, self.public)

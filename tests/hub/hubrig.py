@@ -124,6 +124,18 @@ class Hub:
         target = routes[f"/user/{user}/"]["target"]
         return f"{target.rstrip('/')}/user/{user}/"
 
+    def shares_service_pid(self) -> int:
+        """The pid of this hub's shares service: the process whose data directory is this hub's ``shares``."""
+        data = f"G4F_JUPYTER_DATA_DIR={self.state / 'shares'}".encode()
+        for proc in Path("/proc").iterdir():
+            try:
+                found = proc.name.isdigit() and data in (proc / "environ").read_bytes().split(b"\0")
+                if found and b"g4f_jupyter.hub.shares_service" in (proc / "cmdline").read_bytes():
+                    return int(proc.name)
+            except OSError:  # gone, or not ours to read
+                continue
+        raise AssertionError("the shares service is not running")
+
     def server_pid(self, user: str) -> int:
         """The pid of ``user``'s single-user server, from the runtime file it wrote in its home."""
         runtime = self.state / "home" / user / ".local" / "share" / "jupyter" / "runtime"

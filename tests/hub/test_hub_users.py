@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import signal
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +18,10 @@ import pytest
 from hubrig import Hub
 
 from g4f_jupyter.core.drivers.local import model_path
-from g4f_jupyter.hub.publish import HubShareError, publish_to_hub
+from g4f_jupyter.service.hub_shares import HubShareError, publish_to_hub
 
 V2 = "backend-api/v2"
+PASSWORD = "try-g4f"  # the example config's DummyAuthenticator password
 
 
 def chat(client: httpx.Client, user: str, prompt: str, **extra: Any) -> list[dict[str, Any]]:
@@ -173,3 +178,73 @@ def test_alices_page_shares_a_saved_chat_with_the_hub_through_her_server(team_hu
         assert bob.get(f"services/g4f-shares/api/chat/{share_id}").json()["owner"] == "alice"
         missing = alice.post(f"user/alice/{V2}/hub/chat/never-saved")
         assert missing.status_code == 404 and missing.json()["error"]["message"]
+
+        # Stop sharing under a hub: the page removes the hub's copy through her server too
+        assert alice.delete(f"user/alice/{V2}/chat/{share_id}").status_code == 200
+        removed = alice.delete(f"user/alice/{V2}/hub/chat/{share_id}")
+        assert removed.status_code == 200 and removed.json() == {"share_id": share_id, "deleted": True}
+        assert bob.get(link).status_code == 404
+        assert bob.get(f"services/g4f-shares/api/chat/{share_id}").status_code == 404
+        again = alice.delete(f"user/alice/{V2}/hub/chat/{share_id}")
+        assert again.status_code == 404 and again.json()["error"]["message"]
+
+
+def test_only_the_publisher_removes_a_hub_share(team_hub: Hub) -> None:
+    share_id = uuid.uuid4().hex
+    conversation = {"title": "Mine", "items": [{"role": "user", "content": "alice's words"}], "updated": 1}
+    api = f"services/g4f-shares/api/chat/{share_id}"
+    with team_hub.client("alice") as alice, team_hub.client("bob") as bob, team_hub.client() as visitor:
+        assert alice.post(api, json=conversation).status_code == 200
+        refused = bob.delete(api)
+        assert refused.status_code == 403 and "another user" in refused.json()["error"]["message"]
+        assert visitor.delete(api).status_code == 403
+        assert bob.get(api).json()["title"] == "Mine"  # still there
+
+        deleted = alice.delete(api)
+        assert deleted.status_code == 200 and deleted.json() == {"share_id": share_id, "deleted": True}
+        gone = bob.get(api)
+        assert gone.status_code == 404 and gone.json()["error"]["message"]
+        assert bob.get(f"services/g4f-shares/chat/{share_id}").status_code == 404
+        assert alice.delete(api).status_code == 404
+
+
+def hub_login(hub: Hub, user: str) -> httpx.Client:
+    """A client holding the cookies a browser gets by logging in to the hub's form as ``user``."""
+    client = httpx.Client(base_url=hub.url, timeout=60, follow_redirects=True)
+    form = client.get("hub/login")
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text)
+    assert xsrf, form.text[:2000]
+    done = client.post("hub/login", data={"username": user, "password": PASSWORD, "_xsrf": xsrf[1]})
+    assert done.status_code == 200 and "/hub/login" not in str(done.url), done.url
+    return client
+
+
+def answered_after_restart(hub: Hub, old_pid: int, request: Callable[[], httpx.Response]) -> httpx.Response:
+    """``request``'s answer once the hub has started a new shares service (the proxy says 503 until then)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with contextlib.suppress(AssertionError, httpx.HTTPError):
+            if hub.shares_service_pid() != old_pid and (response := request()).status_code < 500:
+                return response
+        time.sleep(0.5)
+    raise AssertionError("the hub did not restart the shares service")
+
+
+def test_a_readers_login_survives_a_restart_of_the_shares_service(team_hub: Hub) -> None:
+    share_id = uuid.uuid4().hex
+    conversation = {"title": "Kept", "items": [{"role": "user", "content": "still readable"}], "updated": 1}
+    page = f"services/g4f-shares/chat/{share_id}"
+    secret_file = team_hub.state / "shares" / "hub_cookie_secret"
+    with team_hub.client("alice") as alice, hub_login(team_hub, "bob") as bob:
+        assert alice.post(f"services/g4f-shares/api/chat/{share_id}", json=conversation).status_code == 200
+        first = bob.get(page)  # the service's OAuth round trip, then the page
+        assert first.status_code == 200 and "still readable" in first.text
+        assert bob.get(page, follow_redirects=False).status_code == 200  # the service's cookie alone now
+        assert secret_file.stat().st_mode & 0o777 == 0o600
+        kept = secret_file.read_bytes()
+
+        old = team_hub.shares_service_pid()
+        os.kill(old, signal.SIGTERM)  # the hub starts its managed service again when it exits (it polls every ~30 s)
+        again = answered_after_restart(team_hub, old, lambda: bob.get(page, follow_redirects=False))
+        assert again.status_code == 200 and "still readable" in again.text, (again.status_code, again.headers)
+        assert secret_file.read_bytes() == kept
