@@ -49,6 +49,7 @@ FULL_TIER: dict[str, str] = {
     "tests/server/test_api_conversation.py": "embedded model",
     "tests/server/test_api_misc.py": "embedded model, espeak",
     "tests/server/test_request_doors.py": "embedded model",
+    "tests/server/test_current_client_bodies.py": "embedded model",
     "tests/server/test_generated_media.py": "embedded model",
     "tests/server/test_remote_providers.py": "embedded model behind our own server",
     "tests/server/test_hostile_inputs.py": "thousands of generated requests",

@@ -16,7 +16,21 @@ from tornado import httputil, web
 from tornado.iostream import StreamClosedError
 
 from ..errors import NotFoundError
-from ..service import catalog, cookies, create, keys, media, memory, records, shares, synthesize, version
+from ..service import (
+    catalog,
+    cookies,
+    create,
+    keys,
+    media,
+    memory,
+    pa_providers,
+    public_key,
+    quota,
+    records,
+    shares,
+    synthesize,
+    version,
+)
 from ..service.conversation import open_conversation
 from ..service.request import build_request, header
 from ..service.validation import parse_json, query_values, validate_query
@@ -72,6 +86,9 @@ class ConversationHandler(G4FAPIHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
+        secret = header(self.request.headers, "x-secret")
+        if secret is not None:  # upstream's current page sends one with every chat (public_key.py)
+            await asyncio.to_thread(public_key.check_secret, secret)
         body, files = await self._body_and_files()
         request = build_request(body, self.request.headers, files, self.g4f.operator_settings())
         _, events = open_conversation(request)  # bad provider/model/key raise here, before any output
@@ -225,12 +242,43 @@ class KeyHandler(G4FAPIHandler):
         self.write_json({"message": f"API key for {name} removed"})
 
 
-class UnknownRouteHandler(G4FAPIHandler):
-    """Any other path under ``/backend-api/v2``: a JSON 404, which clients parse (an HTML page breaks them).
+class PublicKeyHandler(G4FAPIHandler):
+    """``public-key`` (GET, or POST as upstream's page tries first): the key ``x-secret`` is encrypted with."""
 
-    Upstream's current page calls routes we do not have (``quota/<provider>``, ``public-key``,
-    ``pa/providers``) and carries on after a JSON 404.
-    """
+    async def _challenge(self) -> None:
+        user = header(self.request.headers, "x-user") or getattr(self.current_user, "username", None)
+        self.write_json(await asyncio.to_thread(public_key.challenge, user))
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        await self._challenge()
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        self.body_bytes()  # the body's limit still holds (413); upstream's page sends none
+        await self._challenge()
+
+
+class QuotaHandler(G4FAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, provider: str) -> None:
+        self.write_json(quota.provider_quota(provider, header(self.request.headers, "x-api-key")))
+
+
+class PaProvidersHandler(G4FAPIHandler):
+    """``pa/providers`` (beside ``backend-api/``, as upstream has it): always an empty list here."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json(pa_providers.pa_providers())
+
+
+class UnknownRouteHandler(G4FAPIHandler):
+    """Any other path under ``/backend-api/v2``: a JSON 404, which clients parse (an HTML page breaks them)."""
 
     @web.authenticated
     @authorized
@@ -266,6 +314,9 @@ ROUTES: list[tuple[str, type]] = [
     (f"{_V2}/synthesize/([^/]+)", SynthesizeHandler),
     (f"{_V2}/keys", KeysHandler),
     (f"{_V2}/keys/([^/]+)", KeyHandler),
+    (f"{_V2}/public-key", PublicKeyHandler),
+    (f"{_V2}/quota/([^/]+)", QuotaHandler),
+    ("pa/providers", PaProvidersHandler),
     # Keep last: every other path under /backend-api/v2 except the bucket routes (routes_files).
     (f"{_V2}/((?!files(?:/|$)).+)", UnknownRouteHandler),
 ]

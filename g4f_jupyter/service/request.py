@@ -16,13 +16,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..core.runner import ChatRequest
+from ..errors import BadRequestError
 from .buckets import check_upload_limits
 from .catalog import AUTOMATIC, pick_demo_provider
 from .context import ContextItem, with_context
 from .media import is_media_name
 from .query import bool_or_text
 from .settings import OperatorSettings, current_settings
-from .validation import SafeJson, Text, json_object, validate
+from .validation import HttpBase, SafeJson, Text, check_http_base, json_object, validate
 
 __all__ = ["PROVIDER_OPTIONS", "ChatBody", "attachments", "build_request", "header"]
 
@@ -39,6 +40,7 @@ def _automatic_is_none(value: Any) -> Any:
 
 
 Choice = Annotated[Text | None, BeforeValidator(_blank_is_none)]
+BaseChoice = Annotated[HttpBase | None, BeforeValidator(_blank_is_none)]
 ProviderName = Annotated[Text | None, BeforeValidator(_automatic_is_none)]
 Nonnegative = Annotated[float, Field(ge=0)]
 
@@ -78,9 +80,9 @@ class ChatBody(BaseModel):
     messages: list[Message] = Field(min_length=1, max_length=10_000)
     model: Choice = None
     provider: ProviderName = None
-    api_key: Choice | dict[Text, Text] = None
-    api_base: Choice = None
-    base_url: Choice = None
+    api_key: Choice | dict[Text, Text | None] = None  # per provider; null means "no key" for that one
+    api_base: BaseChoice = None
+    base_url: BaseChoice = None
     ignored: list[Text] | None = None
     media: list[tuple[Text, Text]] | None = None
     # Steer the page or the server, not the model.
@@ -131,15 +133,36 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def _api_key(chosen: str | dict[str, str] | None, headers: Mapping[str, str]) -> str | dict[str, str] | None:
-    """The body's key (a string, or one per provider name), else ``x-api-key``, else ``Authorization: Bearer``."""
-    if chosen:
+def _api_key(
+    chosen: str | dict[str, str | None] | None, headers: Mapping[str, str]
+) -> str | dict[str, str] | None:
+    """The body's key (a string, or one per provider name), else ``x-api-key``, else ``Authorization: Bearer``.
+
+    In a per-provider object a null or empty key means "no key" for that provider (upstream's
+    current page sends ``{"Groq": null, …}`` for every provider the user gave no key).
+    """
+    if isinstance(chosen, dict):
+        keys = {name: key for name, key in chosen.items() if key}
+        if keys:
+            return keys
+    elif chosen:
         return chosen
     key = header(headers, "x-api-key")
     authorization = headers.get("Authorization", "")
     if not key and authorization.lower().startswith("bearer "):
         key = authorization[7:].strip()
     return key or None
+
+
+def _header_base(headers: Mapping[str, str]) -> str | None:
+    """``x-api-base`` (either spelling), checked as the body's ``api_base`` is."""
+    value = header(headers, "x-api-base")
+    if value is None:
+        return None
+    try:
+        return check_http_base(value)
+    except ValueError as exc:
+        raise BadRequestError(f"x-api-base: {exc}") from None
 
 
 def _media(
@@ -202,7 +225,7 @@ def build_request(
         model=checked.model,
         provider=checked.provider,
         api_key=_api_key(checked.api_key, headers),
-        api_base=checked.api_base or checked.base_url or header(headers, "x-api-base"),
+        api_base=checked.api_base or checked.base_url or _header_base(headers),
         ignored=tuple(ignored),
         media=_media(checked, files, settings),
         options=options,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 import pydantic_core
 from pydantic import AfterValidator, BaseModel, JsonValue, ValidationError
@@ -19,7 +20,8 @@ from pydantic import AfterValidator, BaseModel, JsonValue, ValidationError
 from ..errors import BadRequestError
 
 __all__ = [
-    "JSON_DEPTH_LIMIT", "SafeJson", "Text", "json_object", "parse_json", "query_values", "validate", "validate_query",
+    "JSON_DEPTH_LIMIT", "HttpBase", "SafeJson", "Text", "check_http_base", "json_object", "parse_json", "query_values",
+    "validate", "validate_query",
 ]
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -54,8 +56,27 @@ def _json_safe(value: JsonValue) -> JsonValue:
     return value
 
 
+def check_http_base(value: str) -> str:
+    """``value`` if it is an absolute ``http(s)://host…`` URL that parses (port included), else ``ValueError``.
+
+    A provider's base URL comes from the client: a malformed one is the client's mistake (a 400
+    naming the field), not a provider failure found while connecting.
+    """
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 — parsing the port is what refuses "http://h:x"
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    return value
+
+
 Text = Annotated[str, AfterValidator(_no_surrogates)]
 """A string that can be written anywhere (valid Unicode)."""
+
+HttpBase = Annotated[Text, AfterValidator(check_http_base)]
+"""A provider base URL sent by a client (``api_base``, ``base_url``)."""
 
 SafeJson = Annotated[JsonValue, AfterValidator(_json_safe)]
 """Any JSON value whose strings are valid Unicode: for fields forwarded untouched."""

@@ -76,7 +76,7 @@ async def test_api_key_object_gives_the_chosen_provider_its_key(peers: None, raw
 
 @pytest.mark.asyncio
 async def test_unknown_api_paths_are_json_404s(raw_fetch: Any, error_message: Any) -> None:
-    for method, path in (("GET", "quota/Local"), ("GET", "public-key"), ("POST", "public-key"), ("GET", "a/b/c")):
+    for method, path in (("GET", "oauth/Local"), ("POST", "health/Local"), ("GET", "a/b/c")):
         response = await raw_fetch(f"{V2}/{path}", method, body={} if method == "POST" else None)
         assert response.code == 404 and path in error_message(response), path
     response = await raw_fetch(f"{V2}/files/no-such-bucket")  # the bucket routes still answer for themselves
