@@ -2,11 +2,16 @@
 
 Handlers stay thin: they read HTTP, call the service layer, and write the answer.
 Errors raised by the service layer (:class:`G4FError`) carry their HTTP status; anything
-else becomes a 500 with a generic message (never a traceback to the client).
+else becomes a 500 with a generic message (never a traceback to the client). Every error,
+Tornado's own 405s and 400s included, is ``{"error": {"message"}}``.
+
+Credentials are checked before the method: a client without them gets 403 (a page's GET the
+login redirect) whatever method it sends, so a stranger cannot tell which methods a route has.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -18,13 +23,40 @@ from .body import SpooledBodyMixin
 from .settings import G4FSettings
 from .streaming import StreamingMixin
 
-__all__ = ["G4FAPIHandler", "G4FPageHandler"]
+__all__ = ["HTTP_METHODS", "G4FAPIHandler", "G4FPageHandler"]
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS")
+"""The methods a handler may implement (Tornado's ``SUPPORTED_METHODS``)."""
+
+
+class _EveryMethod(tuple[str, ...]):
+    """``SUPPORTED_METHODS`` that admits any method, so Tornado's 405 for an unknown one waits for
+    ``prepare()``, which answers 403 to a client without credentials and 405 to the others."""
+
+    def __contains__(self, method: object) -> bool:
+        return True
 
 
 class _G4FMixin(JupyterHandler):
     """Shared by API and page handlers (placed before Jupyter's handler class in their MRO)."""
 
     auth_resource = "g4f_jupyter"
+    SUPPORTED_METHODS = _EveryMethod(HTTP_METHODS)
+
+    async def prepare(self) -> None:  # type: ignore[override]  # as JupyterHandler.prepare
+        """Credentials first, then the method: 403 (or the login redirect) before any 405."""
+        if self.request.method not in HTTP_METHODS:
+            user = self.identity_provider.get_user(self)
+            if inspect.isawaitable(user):
+                user = await user
+            raise web.HTTPError(405 if user else 403)
+        await super().prepare()
+        if self.current_user or self._finished:
+            return
+        method = getattr(self, str(self.request.method).lower())
+        if not getattr(method, "__allow_unauthenticated", False):
+            # Tornado's own check: the login redirect for a page's GET/HEAD, else 403 (always 403 for the API).
+            web.authenticated(lambda _: None)(self)
 
     @property
     def g4f(self) -> G4FSettings:

@@ -278,7 +278,11 @@ class PaProvidersHandler(G4FAPIHandler):
 
 
 class UnknownRouteHandler(G4FAPIHandler):
-    """Any other path under ``/backend-api/v2``: a JSON 404, which clients parse (an HTML page breaks them)."""
+    """Any other path under ``/backend-api/v2``: a JSON 404, which clients parse (an HTML page breaks them).
+
+    That includes ``backend-api/v2/`` and ``backend-api/v2/files/`` themselves, which is what a
+    client that resolves ``..`` makes of ``chat/..`` or ``files/..``.
+    """
 
     @web.authenticated
     @authorized
@@ -319,4 +323,6 @@ ROUTES: list[tuple[str, type]] = [
     ("pa/providers", PaProvidersHandler),
     # Keep last: every other path under /backend-api/v2 except the bucket routes (routes_files).
     (f"{_V2}/((?!files(?:/|$)).+)", UnknownRouteHandler),
+    (f"{_V2}/?()", UnknownRouteHandler),
+    (f"{_V2}/(files/?)", UnknownRouteHandler),
 ]

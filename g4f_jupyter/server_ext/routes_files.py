@@ -170,6 +170,27 @@ class SearchHandler(G4FAPIHandler):
         self.redirect(url_path_join(self.base_url, "media", quote(name)))
 
 
+class NoNameHandler(G4FAPIHandler):
+    """``media/``, ``search/`` or ``files/<bucket>/media/`` with nothing after it: a JSON 404.
+
+    That is what a client that resolves ``..`` sends for ``media/x/..`` and the like; without
+    this route Jupyter's own file handler or its HTML 404 page would answer.
+    """
+
+    def _missing(self) -> NotFoundError:
+        return NotFoundError(f"no file or search words named in {self.request.path}")
+
+    @web.authenticated
+    @authorized
+    async def get(self, *_: str) -> None:
+        raise self._missing()
+
+    @web.authenticated
+    @authorized
+    async def head(self, *_: str) -> None:
+        raise self._missing()
+
+
 def _sse(data: dict[str, Any]) -> str:
     """One unnamed SSE event, so ``EventSource.onmessage`` fires (protocol §4.3)."""
     return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
@@ -183,4 +204,6 @@ ROUTES: list[tuple[str, type]] = [
     (r"files/([^/]+)/(?:media|thumbnail)/([^/]+)", BucketMediaHandler),
     (r"(?:media|images|thumbnail)/([^/]+)", MediaHandler),  # era A also says images/, the current client thumbnail/
     (r"search/([^/]+)", SearchHandler),
+    (r"files/([^/]+)/(?:media|thumbnail)/?", NoNameHandler),
+    (r"(?:media|images|thumbnail|search)/?", NoNameHandler),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -12,7 +13,7 @@ from g4f_jupyter.server_ext import route_table
 from g4f_jupyter.server_ext.base import G4FAPIHandler, G4FPageHandler
 
 METHODS = ("get", "head", "post", "put", "patch", "delete")
-SAMPLES = ("sample", "media", "thumbnail", "2025-01-01", "x.png", "1")
+SAMPLES = ("sample", "media", "thumbnail", "2025-01-01", "x.png", "1", "files/", "")
 _BASES = {G4FAPIHandler, G4FPageHandler}
 
 
@@ -117,3 +118,30 @@ async def test_requests_without_credentials_are_refused(routes: list[tuple[str, 
                 assert response.code == 302 and "login" in response.headers["Location"], (path, method, response.code)
             checked += 1
     assert checked >= len(routes)
+
+
+ANY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "PROPFIND", "TRACE")
+
+
+@pytest.mark.asyncio
+async def test_credentials_are_checked_before_the_method(routes: list[tuple[str, type]], raw_fetch: Any) -> None:
+    """A stranger gets 403 (a page's GET/HEAD: the login page) whatever method it sends, so the
+    answers never tell which methods a route has; a logged-in client gets a JSON 405 for the others."""
+    checked = 0
+    for pattern, cls in routes:
+        path = sample_path(pattern)
+        implemented = {name.upper() for name in own_methods(cls)}
+        for method in ANY_METHOD:
+            body = b"" if method in ("POST", "PUT", "PATCH") else None
+            anonymous = await raw_fetch(path, method, body=body, auth=False, allow_nonstandard_methods=True)
+            if issubclass(cls, APIHandler) or method not in ("GET", "HEAD"):
+                assert anonymous.code == 403, (path, method, anonymous.code)
+            else:
+                assert anonymous.code == 302 and "login" in anonymous.headers["Location"], (path, method)
+            if method not in implemented:
+                refused = await raw_fetch(path, method, body=body, allow_nonstandard_methods=True)
+                assert refused.code == 405, (path, method, refused.code)
+                if method != "HEAD":
+                    assert json.loads(refused.body)["error"]["message"], (path, method)
+            checked += 1
+    assert checked == len(routes) * len(ANY_METHOD)

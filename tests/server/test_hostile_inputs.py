@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,8 +40,10 @@ json_values = st.recursive(
     scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
-# Path segments: anything but empty or dot segments (those change which route matches, not what it gets).
-segments = st.text(min_size=1, max_size=60).filter(lambda s: s not in (".", ".."))
+# Path segments: anything but empty. Dot segments are resolved by the client before sending, so
+# "chat/.." reaches the server as "backend-api/v2": that must answer JSON too.
+segments = st.text(min_size=1, max_size=60) | st.sampled_from([".", ".."])
+DOTS = (".", "..")
 query_text = st.text(max_size=40) | st.sampled_from(["99999999999999999999", "-5", "1e3", "0x10", "true", "nan"])
 header_text = st.text(alphabet=string.printable.strip("\r\n\x0b\x0c"), max_size=40).map(str.strip)
 CHAT_FIELDS = [*ChatBody.model_fields, "unknown_extra", "base_url"]
@@ -51,6 +54,23 @@ RAW_BODIES = [
     rb'{"messages": [{"role": "\udfff", "content": "x"}]}',
     b'{"messages": [{"role": "user", "content": "x"}], "media": 5}',
 ]
+
+
+def raw_get(url: str, header_lines: list[str]) -> tuple[int, str, bytes]:
+    """GET ``url`` over a plain socket with ``header_lines`` as written (bytes no HTTP library sends)."""
+    parsed = httpx.URL(url)
+    head = f"GET {parsed.raw_path.decode()} HTTP/1.1\r\nHost: {parsed.host}\r\nConnection: close\r\n"
+    head += "".join(line + "\r\n" for line in header_lines) + "\r\n"
+    with socket.create_connection((parsed.host, parsed.port or 80), timeout=30) as sock:
+        sock.sendall(head.encode("latin-1"))
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    head_bytes, _, body = rest.partition(b"\r\n\r\n")
+    kind = next((line.split(b":", 1)[1].strip().decode() for line in head_bytes.split(b"\r\n")
+                 if line.lower().startswith(b"content-type:")), "")
+    return int(status_line.split()[1]), kind, body
 
 
 @dataclass
@@ -224,7 +244,8 @@ async def test_file_routes(probe: Probe) -> None:
         b, n, q = quote(bucket, safe=""), quote(name, safe=""), urlencode(query)
         probe("GET", f"{V2}/files/{b}?{q}")
         probe("DELETE", f"{V2}/files/{b}")
-        probe("GET", f"files/{b}/media/{n}?{q}")
+        if bucket not in DOTS and name not in DOTS:  # else it resolves to Jupyter's own files/<path> route
+            probe("GET", f"files/{b}/media/{n}?{q}")
         probe("GET", f"media/{n}")
         probe("GET", f"search/{n}?{q}")
         body, headers = multipart([("files", name.replace('"', ""), bucket.encode())])
@@ -232,3 +253,26 @@ async def test_file_routes(probe: Probe) -> None:
 
     await _run(check)
     probe.report("files/media/search")
+
+
+@pytest.mark.asyncio
+async def test_raw_header_bytes(probe: Probe, server_url: str, jp_auth_header: dict[str, str]) -> None:
+    """Header values with any byte (control characters included): what Tornado refuses is a JSON 400 as well."""
+    auth = [f"{name}: {value}" for name, value in jp_auth_header.items()]
+    names = ["x-ignored", "x_ignored", "If-None-Match", "x-api-key", "x-secret", "x-api-base", "x-user"]
+    any_byte = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=255, exclude_characters="\r\n"),
+                       max_size=40)
+
+    @_hypothesis
+    @given(st.sampled_from(names), any_byte, st.sampled_from(["chat/s1", "models/Local", "version", "x/y"]))
+    def check(name: str, value: str, path: str) -> None:
+        status, kind, body = raw_get(f"{server_url}{V2}/{path}", [*auth, f"{name}: {value}"])
+        probe.sent += 1
+        probe.statuses[status] = probe.statuses.get(status, 0) + 1
+        assert status < 500, (name, value, path, status, body[:300])
+        if status >= 400:
+            assert kind.startswith("application/json"), (name, value, path, status, body[:300])
+            assert json.loads(body)["error"]["message"].strip(), (name, value, path)
+
+    await _run(check)
+    probe.report("raw header bytes")
