@@ -7,8 +7,9 @@
 then open http://127.0.0.1:8000/ and log in as any name with the password ``try-g4f``.
 For trying only: users are not system accounts (SimpleLocalProcessSpawner) and the password is
 shared (DummyAuthenticator). In production keep the g4f parts (the spawner environment, the
-``g4f-shares`` service and the role that lets users reach it) and use your own authenticator
-and spawner. Every value below can be moved with a ``G4F_HUB_*`` variable.
+``g4f-shares`` and ``g4f-usage`` services, their roles and scopes) and use your own authenticator
+and spawner. Every value below can be moved with a ``G4F_HUB_*`` variable. The operator's policy
+per hub group (providers, answers at once, daily tokens) is ``hub/etc/jupyter_server_config.json``.
 """
 
 import os
@@ -23,6 +24,7 @@ state.mkdir(parents=True, exist_ok=True)
 bin_dir = Path(sys.executable).parent
 port = int(os.environ.get("G4F_HUB_PORT", "8000"))
 shares_port = int(os.environ.get("G4F_HUB_SHARES_PORT", "8090"))
+usage_port = int(os.environ.get("G4F_HUB_USAGE_PORT", "8091"))
 
 # The hub: its public address, its own API and the proxy's API, its state files.
 c.JupyterHub.bind_url = f"http://127.0.0.1:{port}/"
@@ -65,8 +67,34 @@ c.JupyterHub.services = [
             "G4F_HUB_PUBLIC_SHARES": os.environ.get("G4F_HUB_PUBLIC_SHARES", ""),  # "true": readable without login
         },
         "oauth_no_confirm": True,
-    }
+    },
+    # Usage per user for admins: each user's server reports its user's usage with its own token;
+    # the table (/services/g4f-usage/) needs the scope below, given to group g4f-usage-admins.
+    {
+        "name": "g4f-usage",
+        "url": f"http://127.0.0.1:{usage_port}",
+        "command": [sys.executable, "-m", "g4f_jupyter.hub.usage_service"],
+        "environment": {"G4F_JUPYTER_DATA_DIR": str(state / "usage")},
+        "oauth_no_confirm": True,
+        "oauth_client_allowed_scopes": ["custom:g4f-usage:read"],
+    },
 ]
-c.JupyterHub.load_roles = [{"name": "user", "scopes": ["self", "access:services!service=g4f-shares"]}]
-# A user's server may publish that user's chats to the service (with the user's own rights, no more).
-c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", "access:services!service=g4f-shares"]
+c.JupyterHub.custom_scopes = {
+    "custom:g4f-usage:read": {"description": "Read every user's g4f usage (the g4f-usage service)"},
+}
+c.JupyterHub.load_roles = [
+    {"name": "user", "scopes": ["self", "access:services!service=g4f-shares"]},
+    {
+        "name": "g4f-usage-admin",
+        "scopes": ["custom:g4f-usage:read", "access:services!service=g4f-usage"],
+        "groups": ["g4f-usage-admins"],
+    },
+]
+# A user's server may publish that user's chats and report that user's usage (with the user's own
+# rights, no more).
+c.Spawner.server_token_scopes = [
+    "users:activity!user",
+    "access:servers!server",
+    "access:services!service=g4f-shares",
+    "access:services!service=g4f-usage",
+]

@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,9 +100,13 @@ class Hub:
     state: Path
     tokens: dict[str, str] = field(default_factory=dict)
 
-    def add_user(self, name: str) -> str:
-        """Create ``name``, start their server, and return a token of theirs (the user's own rights)."""
+    def add_user(self, name: str, groups: Sequence[str] = ()) -> str:
+        """Create ``name`` (in ``groups``), start their server, and return a token of theirs (the user's own rights)."""
         self.admin.post(f"hub/api/users/{name}").raise_for_status()
+        for group in groups:  # before the server starts, so it sees them from its first request
+            if self.admin.get(f"hub/api/groups/{group}").status_code == 404:
+                self.admin.post(f"hub/api/groups/{group}").raise_for_status()
+            self.admin.post(f"hub/api/groups/{group}/users", json={"users": [name]}).raise_for_status()
         response = self.admin.post(f"hub/api/users/{name}/server")
         assert response.status_code in (201, 202), response.text
         deadline = time.monotonic() + STARTUP_SECONDS
@@ -151,8 +155,9 @@ def rss_bytes(pid: int) -> int:
 
 
 @contextmanager
-def hub(workdir: Path, model_url: str, public_shares: bool = False) -> Iterator[Hub]:
-    """JupyterHub from ``hub/jupyterhub_config.py`` on free ports, plus an admin service token for the test."""
+def hub(workdir: Path, model_url: str, public_shares: bool = False, extra_config: str = "") -> Iterator[Hub]:
+    """JupyterHub from ``hub/jupyterhub_config.py`` on free ports, plus an admin service token for the test
+    (``extra_config``: more lines of hub configuration, after the example's)."""
     if not shutil.which("configurable-http-proxy", path=str(NODE_BIN)) and not shutil.which("configurable-http-proxy"):
         raise RuntimeError("configurable-http-proxy is missing: `make test` installs it under .venv/node")
     state = workdir / "hub-state"
@@ -163,7 +168,8 @@ def hub(workdir: Path, model_url: str, public_shares: bool = False) -> Iterator[
         f"load_subconfig({str(REPO / 'hub' / 'jupyterhub_config.py')!r})\n"
         f"c.JupyterHub.services.append({{'name': 'g4f-test-admin', 'api_token': {admin_token!r}}})\n"
         "c.JupyterHub.load_roles.append({'name': 'g4f-test-admin', 'services': ['g4f-test-admin'],\n"
-        "    'scopes': ['admin:users', 'admin:servers', 'tokens', 'proxy']})\n"
+        "    'scopes': ['admin:users', 'admin:servers', 'admin:groups', 'tokens', 'proxy']})\n"
+        + extra_config
     )
     port = free_port()
     env = _clean_env() | {
@@ -172,6 +178,7 @@ def hub(workdir: Path, model_url: str, public_shares: bool = False) -> Iterator[
         "G4F_HUB_API_PORT": str(free_port()),
         "G4F_HUB_PROXY_API_PORT": str(free_port()),
         "G4F_HUB_SHARES_PORT": str(free_port()),
+        "G4F_HUB_USAGE_PORT": str(free_port()),
         "G4F_HUB_MODEL_URL": model_url,
         "G4F_HUB_PUBLIC_SHARES": "true" if public_shares else "",
     }
