@@ -63,6 +63,7 @@ FULL_TIER: dict[str, str] = {
     "tests/packaging/": "builds the wheel",
     "tests/notebooks/": "kernels, embedded model",
     "tests/widgets/": "kernels, Chromium",
+    "tests/conversations/test_conversation_kernels.py": "kernels",
     "tests/lab/": "JupyterLab in Chromium",
     "tests/hub/": "JupyterHub",
 }
