@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from jupyter_client.manager import KernelManager
+from magics.kernel_rig import execute
 
 from g4f_jupyter.magics.render import CODE_MIME
 
@@ -34,35 +35,6 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KernelMan
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
-
-
-def execute(
-    kc: Any, code: str, timeout: float = 120, on_iopub: Any = None, cell_id: str | None = None,
-    metadata: dict[str, Any] | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Run ``code``; return its execute_reply and the iopub messages it caused (until idle).
-
-    ``cell_id`` is sent in the request's metadata, as JupyterLab and Notebook 7 do, beside ``metadata``.
-    """
-    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
-    sent = {**(metadata or {}), **({"cellId": cell_id} if cell_id else {})}
-    request = kc.session.msg("execute_request", content, metadata=sent)
-    kc.shell_channel.send(request)
-    msg_id = request["header"]["msg_id"]
-    messages: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        messages.append(msg)
-        if on_iopub is not None:
-            on_iopub(msg)
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            break
-    reply = kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
-    assert reply["parent_header"]["msg_id"] == msg_id
-    return reply, messages
 
 
 def displayed_text(messages: list[dict[str, Any]]) -> str:
