@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-def chat(conversation: str | None = None, /, **kwargs: Any) -> Any:
+def chat(conversation: str | None = None, **kwargs: Any) -> Any:
     """Show a chat widget in the notebook and return it (``provider=``, ``model=``, ``system=``, options).
 
     ``chat("<id>")`` reopens a saved chat (from the web page, the Lab panel or another widget):

@@ -334,6 +334,8 @@ def _import_entries(body: Any) -> list[tuple[str, str | None, Any]]:
 
 def _import_id(keyed_id: str | None, entry: Any) -> str:
     own = entry.get("id") if isinstance(entry, dict) else None
+    if own is not None and not isinstance(own, str):
+        raise BadRequestError("id: Input should be a valid string")
     if own is not None and keyed_id is not None and own != keyed_id:
         raise BadRequestError(f"id {own!r} differs from its key's id {keyed_id!r}")
     chosen = own if own is not None else keyed_id

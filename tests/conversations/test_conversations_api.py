@@ -260,6 +260,7 @@ async def test_import_takes_upstream_exports_in_all_three_shapes(raw_fetch: Fetc
         ({"conversation:ok1": chat("ok1", "Fine", 100, "q"), "conversation:b": chat("c", "x", 100)}, "differs"),
         ({"conversation:../x": {"items": []}}, "invalid conversation id"),
         ([chat("ok1", "Fine", 100, "q"), {"id": "a/b", "items": []}], "entry [1]: invalid conversation id"),
+        ([{"id": 7, "items": []}], "entry [0]: id: Input should be a valid string"),
         ({"theme": "dark"}, "expected a conversation object"),
         ("just text", "expected a conversation object"),
     ],
