@@ -165,6 +165,14 @@ class AsyncGeneratorProvider(ABC):
         """Accepted parameters as a schema-like dict, sent as the ``parameters`` event."""
         return None
 
+    async def prepare(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> None:
+        """Read ``messages`` into the provider's prompt cache ahead of the question (``action: "prepare"``).
+
+        A question that then starts with these messages reads only what follows them. A
+        provider without a prompt cache of ours has nothing to do: this default returns at once.
+        """
+        return None
+
 
 class Provider(AsyncGeneratorProvider, ProviderModelMixin):
     """What drivers subclass: the async-generator protocol with model knowledge."""

@@ -32,6 +32,7 @@ from ..service import (
     version,
 )
 from ..service.conversation import open_conversation
+from ..service.prepare import PREPARE, prepare_prompt
 from ..service.request import build_request, header
 from ..service.validation import parse_json, query_values, validate_query
 from .base import G4FAPIHandler
@@ -72,7 +73,8 @@ class ProvidersHandler(G4FAPIHandler):
 
 
 class ConversationHandler(G4FAPIHandler):
-    """One chat turn, streamed as NDJSON lines (or SSE blocks with ``?format=sse``)."""
+    """One chat turn, streamed as NDJSON lines (or SSE blocks with ``?format=sse``); ``action: "prepare"``
+    reads the prompt ahead of the question and answers 204."""
 
     async def _body_and_files(self) -> tuple[Any, list[tuple[bytes, str]]]:
         """The JSON body, or a multipart body's ``json`` field and its media ``files`` (read from disk)."""
@@ -90,8 +92,14 @@ class ConversationHandler(G4FAPIHandler):
         if secret is not None:  # upstream's current page sends one with every chat (public_key.py)
             await asyncio.to_thread(public_key.check_secret, secret)
         body, files = await self._body_and_files()
-        request = build_request(body, self.request.headers, files, self.g4f.operator_settings())
-        _, events = open_conversation(request)  # bad provider/model/key raise here, before any output
+        settings = self.g4f.operator_settings()
+        request = build_request(body, self.request.headers, files, settings)
+        if request.action == PREPARE:  # read the prompt ahead of the question: 204 once it is in the cache
+            await prepare_prompt(request)
+            self.set_status(204)
+            self.finish()
+            return
+        _, events = open_conversation(request, settings)  # bad provider/model/key raise here, before any output
         await self.stream_events(events, sse=self.get_query_argument("format", "") == "sse")
 
 

@@ -20,7 +20,7 @@ from .policy import admit
 from .search import NOT_SEARCHED, SearchUnavailable, grounded_prompt, search_web, sources_line
 from .settings import OperatorSettings
 
-__all__ = ["build_messages", "open_conversation", "with_web_search"]
+__all__ = ["build_messages", "grounding_budget", "open_conversation", "with_web_search"]
 
 
 def build_messages(
@@ -56,7 +56,7 @@ def open_conversation(
     return candidates, admission.metered(_grounded_chat(request, candidates, settings), request)
 
 
-def _grounding_budget(candidates: list[Candidate]) -> int | None:
+def grounding_budget(candidates: list[Candidate]) -> int | None:
     """Half the first provider's context for file text; ``None`` (the small default) when unknown."""
     context = candidates[0].provider.spec.context_tokens if candidates else 0
     return context // 2 if context > 0 else None
@@ -110,7 +110,7 @@ async def _grounded_chat(
     prompt = message_text(request.messages[index]) if index is not None else ""
     request, searched = await with_web_search(request, settings)
     try:
-        messages, lines = await ground_messages(request.messages, _grounding_budget(candidates))
+        messages, lines = await ground_messages(request.messages, grounding_budget(candidates))
     except Exception as exc:
         yield Error(error=type(exc).__name__, message=f"reading the chat's files failed: {exc}")
         return

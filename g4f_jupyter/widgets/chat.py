@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 import ipywidgets as widgets
@@ -24,6 +25,7 @@ from ..service.buckets import validate_bucket_id
 from ..service.catalog import ProviderChoice, model_names, provider_choice, provider_choices, provider_models
 from ..service.conversation import build_messages
 from ..service.conversations import load_conversation, save_conversation
+from ..service.prepare import prepare_messages
 from ._browser import PromptInput
 from ._conversation import ConversationLog
 from ._loop import start_task
@@ -36,6 +38,8 @@ AUTOMATIC = ""
 """The picker value for "no choice": the operator's default, then automatic fallback."""
 
 _TRANSCRIPT_HEIGHT = "420px"
+
+log = logging.getLogger(__name__)
 
 
 def _provider_option(choice: ProviderChoice) -> tuple[str, str]:
@@ -102,6 +106,7 @@ class ChatWidget(widgets.VBox):
         self.bucket_id: str | None = None
         self._shown_in_cell: int | None = None
         self._models_task: asyncio.Task[None] | None = None
+        self.prepare_task: asyncio.Task[None] | None = None  # the model reading an attached file ahead of the question
         super().__init__(
             [
                 widgets.HBox([self.provider_select, self.model_select]),
@@ -199,6 +204,7 @@ class ChatWidget(widgets.VBox):
         bucket_id = validate_bucket_id(getattr(bucket, "bucket_id", bucket))
         self.bucket_id = bucket_id
         self.bucket_line.value = note_html(f"Questions are grounded in bucket {bucket_id}.")
+        self.prepare_task = start_task(self._read_ahead(self._messages("", self.messages)))
         return bucket_id
 
     def detach_bucket(self) -> None:
@@ -237,6 +243,21 @@ class ChatWidget(widgets.VBox):
         self.model_select.options = [(e["label"], e["id"]) for e in entries]
         ids = [e["id"] for e in entries]
         self.model_select.value = chosen if chosen in ids else next((e["id"] for e in entries if e["default"]), ids[0])
+
+    async def _read_ahead(self, messages: list[dict[str, Any]]) -> None:
+        """Have the provider read the chat so far with the attached file while the question is typed.
+
+        Only a head start: if it fails, the question reads the file itself.
+        """
+        try:
+            await prepare_messages(
+                messages,
+                provider=self.provider_select.value or None,
+                model=self.model_select.value or None,
+                **self.request_options,
+            )
+        except Exception:
+            log.debug("reading the attached file ahead of the question failed", exc_info=True)
 
     def _messages(self, prompt: str, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The request: system, history, and the prompt, grounded in the attached bucket."""

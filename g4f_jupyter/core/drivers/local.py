@@ -212,6 +212,24 @@ def _fit_context(llm: Any, messages: list[dict[str, str]], budget: int) -> list[
     return fitted
 
 
+def _chat_prompt(llm: Any, messages: list[ChatMessage], max_tokens: int) -> list[dict[str, str]]:
+    """The messages a turn sends llama.cpp: flattened, and trimmed to leave room for ``max_tokens``
+    (llama.cpp shortens max_tokens to what is left of the context)."""
+    budget = llm.n_ctx() - min(max_tokens, llm.n_ctx() // 2)
+    return _fit_context(llm, _plain_messages(messages), budget)
+
+
+def _read_prompt(spec_settings: Mapping[str, Any], messages: list[ChatMessage], max_tokens: int) -> None:
+    """Evaluate a turn's prompt into the live context and the state cache, on the worker thread.
+
+    It goes through the same chat template and the same call as a turn, so its tokens are the
+    ones the question will start with; the one token llama.cpp samples to end the call is
+    dropped, never evaluated.
+    """
+    llm = load_model(spec_settings)
+    llm.create_chat_completion(_chat_prompt(llm, messages, max_tokens), max_tokens=1, temperature=0.0)
+
+
 def _prompt_figures(llm: Any) -> tuple[int, int]:
     """(prompt tokens, how many of them were reused), read when the first text comes out.
 
@@ -232,6 +250,15 @@ class LocalProvider(Provider):
     def parameters(self) -> dict[str, Any]:
         numbers = {name: {"type": "number"} for name in _SAMPLING}
         return {**numbers, "top_k": {"type": "integer"}, "max_tokens": {"type": "integer"}}
+
+    async def prepare(self, model: str, messages: list[ChatMessage], **kwargs: Any) -> None:
+        """Read the prompt of ``messages`` now, in turn with the answers (one worker), generating nothing.
+
+        The question sent next with these messages (plus its own text) then reads only its text.
+        """
+        max_tokens = int(kwargs.get("max_tokens") or local_settings(self.spec.settings)["max_tokens"])
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(_worker(), _read_prompt, self.spec.settings, messages, max_tokens)
 
     async def create_async_generator(
         self, model: str, messages: list[ChatMessage], **kwargs: Any
@@ -258,9 +285,7 @@ class LocalProvider(Provider):
                 import llama_cpp
 
                 llm = load_model(self.spec.settings)
-                # llama.cpp shortens max_tokens to what is left of the context
-                budget = llm.n_ctx() - min(max_tokens, llm.n_ctx() // 2)
-                prompt = _fit_context(llm, _plain_messages(messages), budget)
+                prompt = _chat_prompt(llm, messages, max_tokens)
                 llama_cpp.llama_perf_context_reset(llm.ctx)
                 chunks = llm.create_chat_completion(prompt, stream=True, max_tokens=max_tokens, **options)
                 prompt_tokens, cached, completion_tokens, reason = -1, 0, 0, "stop"
