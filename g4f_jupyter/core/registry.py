@@ -161,27 +161,44 @@ class Registry:
 
 _cache: tuple[tuple[tuple[str, int, int], ...], Registry] | None = None
 _cache_lock = threading.Lock()
+_listings: dict[str, tuple[int, tuple[str, ...]]] = {}  # directory -> (its mtime, the .toml files in it)
+
+
+def _toml_files(directory: Path) -> tuple[str, ...]:
+    """The ``.toml`` files of ``directory``, listed again only when the directory changed.
+
+    Adding, removing or renaming a file changes the directory's mtime; an edit in place changes
+    the file's own, which :func:`_fingerprint` stats. A stat instead of a listing per request.
+    """
+    key = str(directory)
+    try:
+        changed = os.stat(key).st_mtime_ns
+    except OSError:
+        return ()
+    known = _listings.get(key)
+    if known is not None and known[0] == changed:
+        return known[1]
+    try:
+        names = sorted(entry.path for entry in os.scandir(key) if entry.name.endswith(".toml"))
+    except OSError:
+        return ()
+    files = _listings[key] = (changed, tuple(names))
+    return files[1]
 
 
 def _fingerprint(dirs: list[Path]) -> tuple[tuple[str, int, int], ...]:
-    """Name, mtime and size of every catalog file; a file removed while listing is simply left out.
+    """Name, mtime and size of every catalog file; a file removed meanwhile is simply left out.
 
-    Runs on every request, so it lists each directory once (``scandir``) and stats each file once.
+    Runs on every request: one stat per directory and one per file.
     """
     entries = []
     for directory in dirs:
-        try:
-            listing = sorted(os.scandir(directory), key=lambda entry: entry.name)
-        except OSError:
-            continue
-        for entry in listing:
-            if not entry.name.endswith(".toml"):
-                continue
+        for path in _toml_files(directory):
             try:
-                stat = entry.stat()
+                stat = os.stat(path)
             except OSError:
                 continue
-            entries.append((entry.path, stat.st_mtime_ns, stat.st_size))
+            entries.append((path, stat.st_mtime_ns, stat.st_size))
     return tuple(entries)
 
 

@@ -92,14 +92,13 @@ class ConversationHandler(G4FAPIHandler):
         if secret is not None:  # upstream's current page sends one with every chat (public_key.py)
             await asyncio.to_thread(public_key.check_secret, secret)
         body, files = await self._body_and_files()
-        settings = self.g4f.operator_settings()
-        request = build_request(body, self.request.headers, files, settings)
+        request = build_request(body, self.request.headers, files, self.g4f.operator_settings())
         if request.action == PREPARE:  # read the prompt ahead of the question: 204 once it is in the cache
             await prepare_prompt(request)
             self.set_status(204)
             self.finish()
             return
-        _, events = open_conversation(request, settings)  # bad provider/model/key raise here, before any output
+        _, events = open_conversation(request)  # bad provider/model/key raise here, before any output
         await self.stream_events(events, sse=self.get_query_argument("format", "") == "sse")
 
 

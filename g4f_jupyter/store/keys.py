@@ -7,7 +7,9 @@ Files are replaced atomically, so the other process reads the old key or the new
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from pathlib import Path
 
 from .atomic import atomic_write_json
@@ -26,9 +28,24 @@ def _key_file(provider: str) -> Path:
 
 
 def stored_api_key(provider: str) -> str | None:
-    """The stored key of ``provider``; ``None`` when there is no readable, non-empty one."""
+    """The stored key of ``provider``; ``None`` when there is no readable, non-empty one.
+
+    Asked on every request to a provider that may take a key: a stat, and the file is read
+    again only when it was replaced (the atomic writer gives every version a new inode).
+    """
+    path = _key_file(provider)
     try:
-        data = json.loads(_key_file(provider).read_text("utf-8"))
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return _read_key(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_key(path: str, inode: int, mtime_ns: int, size: int) -> str | None:
+    """The key in one version of a key file (cached by that version's identity)."""
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
     except (OSError, ValueError):
         return None
     key = data.get("api_key") if isinstance(data, dict) else None
