@@ -51,20 +51,19 @@ def main() -> None:
         os.environ["G4F_JUPYTER_DATA_DIR"] = str(Path(tmp) / "data")
         os.environ["G4F_JUPYTER_PROVIDERS_DIR"] = str(Path(tmp) / "providers")
         os.environ["G4F_JUPYTER_SYSTEM_PROVIDERS_PATH"] = ""
-        from g4f_jupyter.core.runner import ChatRequest, plan_chat
+        from g4f_jupyter.core.runner import ChatRequest
         from g4f_jupyter.service import usage_ledger
         from g4f_jupyter.service.policy import admit
         from g4f_jupyter.service.stream_slots import take_slot
 
         request = ChatRequest(messages=[{"role": "user", "content": "hi"}], provider="Local")
-        candidates = plan_chat(request)
         os.environ.pop("G4F_JUPYTER_POLICY", None)
-        off = per_call_us(lambda: admit(request, candidates))
+        off = per_call_us(lambda: admit(request))
         policy = {"*": {"providers": ["Local", "HubModel"], "max_streams": 2, "daily_tokens": {"Local": 10**9}}}
         os.environ["G4F_JUPYTER_POLICY"] = json.dumps(policy)
 
         def admitted() -> None:
-            slot = admit(request, candidates).slot
+            slot = admit(request).slot
             assert slot is not None
             slot.release()
 

@@ -52,6 +52,7 @@ __all__ = [
     "plan_chat",
     "raise_for_event",
     "run_chat",
+    "split_model",
 ]
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class Candidate:
     model: str
 
 
-def _split_model(request: ChatRequest, registry: Registry) -> tuple[str | None, str | None]:
+def split_model(request: ChatRequest, registry: Registry) -> tuple[str | None, str | None]:
     """``provider:model`` in the model field names both (unless a provider is given).
 
     Only a known provider name splits: model ids such as ``llama3.2:3b`` contain colons too.
@@ -114,7 +115,7 @@ def plan_chat(request: ChatRequest, registry: Registry | None = None) -> list[Ca
     lack a key.
     """
     registry = registry or get_registry()
-    provider_name, model = _split_model(request, registry)
+    provider_name, model = split_model(request, registry)
     ignored = {name.lower() for name in request.ignored}
     if provider_name:
         provider = registry.get(provider_name)

@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from ..core.events import Error, Event, Log
-from ..core.runner import Candidate, ChatRequest, message_text, plan_chat, run_chat
+from ..core.runner import Candidate, ChatRequest, message_text, run_chat
 from .buckets import ground_messages, validate_bucket_id
 from .generated import save_generated
 from .policy import admit
@@ -48,10 +48,10 @@ def open_conversation(
 ) -> tuple[list[Candidate], AsyncGenerator[Event, None]]:
     """Resolve the providers now (raising for bad input), and return the event stream to run.
 
-    The operator's policy is applied here, for every door: a provider or model the user may not
-    use is a 403, a spent budget or too many answers at once a 429; every turn is recorded.
+    The providers are planned within the operator's policy, for every door: a provider or model the
+    user may not use is a 403, a spent budget or too many answers at once a 429; every turn is recorded.
     """
-    admission = admit(request, plan_chat(request), settings)
+    admission = admit(request, settings)
     candidates = admission.candidates
     return candidates, admission.metered(_grounded_chat(request, candidates, settings), request)
 

@@ -36,8 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.events import Event
 from ..core.registry import get_registry
-from ..core.runner import Candidate, ChatRequest, message_text, plan_chat
-from ..errors import BadRequestError, ForbiddenError, G4FError, TooManyRequestsError
+from ..core.runner import Candidate, ChatRequest, message_text, plan_chat, split_model
+from ..errors import BadRequestError, ForbiddenError, TooManyRequestsError
 from . import usage_ledger
 from .hub_user import hub_user
 from .settings import OperatorSettings, current_settings
@@ -205,36 +205,41 @@ class Admission:
                 log.warning("could not record a turn's usage", exc_info=True)
 
 
-def _allowed(rules: UserRules, candidates: list[Candidate]) -> list[Candidate]:
-    return [c for c in candidates if rules.allows(c.provider.name, c.model)]
+def _planned(request: ChatRequest, rules: UserRules) -> list[Candidate]:
+    """The providers to try, planned among those the policy allows, so what the user may not use is a
+    403 before its key or its model is even looked at (a 401 would tell them it exists)."""
+    registry = get_registry()
+    named, model = split_model(request, registry)
+    if named:
+        provider = registry.get(named).name
+        if not rules.allows_provider(provider):
+            raise ForbiddenError(rules.refusal(provider, model or ""))
+        planned = plan_chat(request)
+    else:
+        forbidden = tuple(p.name for p in registry.providers() if not rules.allows_provider(p.name))
+        offering = [p.name for p in registry.providers() if model and model in p.models]
+        if offering and set(offering) <= set(forbidden):
+            raise ForbiddenError(rules.refusal(offering[0], model or ""))
+        # automatic choice and a bare model skip the forbidden providers (the next in catalog order answers)
+        planned = plan_chat(dataclasses.replace(request, ignored=(*request.ignored, *forbidden)))
+    allowed = [c for c in planned if rules.allows(c.provider.name, c.model)]
+    if not allowed:
+        raise ForbiddenError(rules.refusal(planned[0].provider.name, planned[0].model))
+    return allowed
 
 
-def _automatic_allowed(request: ChatRequest, rules: UserRules) -> list[Candidate]:
-    """Automatic choice skips the providers the policy forbids (the next one in catalog order answers)."""
-    forbidden = tuple(p.name for p in get_registry().providers() if not rules.allows_provider(p.name))
-    try:
-        candidates = plan_chat(dataclasses.replace(request, ignored=(*request.ignored, *forbidden)))
-    except G4FError:
-        return []
-    return _allowed(rules, candidates)
-
-
-def admit(request: ChatRequest, candidates: list[Candidate], settings: OperatorSettings | None = None) -> Admission:
-    """Let a planned turn through the policy, or refuse it before any output.
+def admit(request: ChatRequest, settings: OperatorSettings | None = None) -> Admission:
+    """Plan a turn within the policy, or refuse it before any output.
 
     :class:`ForbiddenError` (403) for a provider or model the user's groups may not use;
     :class:`TooManyRequestsError` (429, ``retry_after``) when today's budget is spent (until
     00:00 UTC) or the user already has ``max_streams`` answers streaming (in any process).
+    Otherwise the planner's own errors (400/401/404), as without a policy.
     """
     rules = current_rules(settings)
     if rules is None:
-        return Admission(candidates)
-    allowed = _allowed(rules, candidates)
-    if not allowed and not request.provider and not request.model:
-        allowed = _automatic_allowed(request, rules)
-    if not allowed:
-        first = candidates[0] if candidates else None
-        raise ForbiddenError(rules.refusal(first.provider.name, first.model) if first else "g4f policy: no provider")
+        return Admission(plan_chat(request))
+    allowed = _planned(request, rules)
     now = usage_ledger.clock()
     spent = {name: totals.tokens for name, totals in usage_ledger.day_totals(usage_ledger.day_of(now)).items()}
     hits = [rules.budget_spent(c.provider.name, c.model, spent) for c in allowed]

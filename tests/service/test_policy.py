@@ -33,6 +33,7 @@ NOON = datetime(2025, 3, 4, 12, 0, tzinfo=timezone.utc).timestamp()
 
 
 def _provider(directory: Path, name: str, models: list[str], **extra: Any) -> None:
+    """A catalog file of an OpenAI-compatible provider (never called: admission happens before)."""
     lines = [f'name = "{name}"', 'driver = "openai"', 'api_base = "http://127.0.0.1:9/v1"', f"models = {models!r}"]
     lines += [f"{key} = {json.dumps(value)}" for key, value in extra.items()]
     (directory / f"{name}.toml").write_text("\n".join(lines) + "\n")
@@ -43,6 +44,7 @@ def catalog_files(user_providers_dir: Path) -> Path:
     _provider(user_providers_dir, "TeamModel", ["team-large", "team-mini"])
     _provider(user_providers_dir, "CheapModel", ["cheap-mini", "cheap-large"])
     _provider(user_providers_dir, "Premium", ["premium-1"], order=-20, default=True)
+    _provider(user_providers_dir, "Keyed", ["keyed-1"], needs_auth=True, api_key_env="KEYED_KEY")
     return user_providers_dir
 
 
@@ -89,8 +91,7 @@ def _request(**fields: Any) -> ChatRequest:
 
 
 def _admit(**fields: Any) -> Any:
-    request = _request(**fields)
-    return admit(request, plan_chat(request))
+    return admit(_request(**fields))
 
 
 def test_a_wrong_policy_names_the_key_and_the_problem() -> None:
@@ -169,6 +170,10 @@ def test_a_forbidden_provider_is_refused_naming_the_policy(catalog_files: Path, 
     )
     with pytest.raises(ForbiddenError, match="not allowed"):
         _admit(model="premium-1")
+    with pytest.raises(ForbiddenError, match="provider 'Keyed' is not allowed"):
+        _admit(provider="Keyed")  # a 403, not the 401 of its missing key: the policy comes first
+    with pytest.raises(ForbiddenError, match="provider 'Premium' is not allowed"):
+        _admit(model="Premium:premium-1")
     assert [c.provider.name for c in _admit(provider="TeamModel", model="team-large").candidates] == ["TeamModel"]
 
 
@@ -258,7 +263,7 @@ async def test_every_turn_is_recorded_and_a_stopped_one_is_estimated(
         yield Finish("stop")
 
     request = _request()
-    admission = admit(request, plan_chat(request))
+    admission = admit(request)
     events = [e async for e in admission.metered(answer(False), request)]
     assert len(events) == 5
     stopped = admission.metered(answer(True), request)
