@@ -6,6 +6,11 @@ widget comm messages (a Textarea state update from the client, echoed back by
 ipywidgets). Prints p50/p99/max per kind, idle and while streaming. Goal: p99 < 50 ms.
 
     .venv/bin/python benchmarks/bench_kernel.py [--samples 60]
+
+``--through <server URL> --token <token>`` measures instead what a notebook's browser sees: a
+kernel started by that Jupyter server, ``execute_request`` round trips (``1+1``) through the
+server's kernel websocket, one after another until standard input closes; prints p50/p99/max as
+JSON (``bench_relay.py`` runs it during its 500-stream burst).
 """
 
 from __future__ import annotations
@@ -110,7 +115,65 @@ async def main(samples: int) -> None:
         await km.shutdown_kernel(now=True)
 
 
+async def through_server(base: str, token: str) -> dict[str, Any]:
+    """Execute round trips through the server's kernel websocket until standard input closes."""
+    import json
+    import sys
+    import uuid
+
+    from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    auth = {"Authorization": f"token {token}"}
+    client = AsyncHTTPClient()
+    answer = await client.fetch(HTTPRequest(f"{base}/api/kernels", "POST", auth, body="{}"))
+    kernel = json.loads(answer.body)["id"]
+    ws_url = base.replace("http", "ws", 1) + f"/api/kernels/{kernel}/channels"
+    socket = await websocket_connect(HTTPRequest(ws_url, headers=auth))
+    session = uuid.uuid4().hex
+
+    async def round_trip() -> float:
+        msg_id = uuid.uuid4().hex
+        header = {"msg_id": msg_id, "msg_type": "execute_request", "session": session, "username": "", "version": "5.3"}
+        message = {
+            "header": header, "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": {"code": "1+1", "silent": False, "store_history": False, "allow_stdin": False},
+        }
+        started = time.perf_counter()
+        await socket.write_message(json.dumps(message))
+        while True:
+            reply = json.loads(await socket.read_message() or "{}")
+            if reply.get("msg_type") == "execute_reply" and reply["parent_header"].get("msg_id") == msg_id:
+                return time.perf_counter() - started
+
+    for _ in range(5):  # the kernel is up and warm
+        await round_trip()
+    print("ready", flush=True)
+    stop = asyncio.ensure_future(asyncio.to_thread(sys.stdin.read))
+    times: list[float] = []
+    while not stop.done():
+        times.append(await round_trip())
+        await asyncio.sleep(0.01)
+    socket.close()
+    await client.fetch(HTTPRequest(f"{base}/api/kernels/{kernel}", "DELETE", auth))
+    ms = sorted(times)
+    return {
+        "n": len(ms),
+        "p50": statistics.median(ms) if ms else float("nan"),
+        "p99": ms[min(len(ms) - 1, int(0.99 * len(ms)))] if ms else float("nan"),
+        "max": ms[-1] if ms else float("nan"),
+    }
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=60)
-    asyncio.run(main(parser.parse_args().samples))
+    parser.add_argument("--through", help="a Jupyter server's URL: round trips through its kernel websocket")
+    parser.add_argument("--token", default="")
+    args = parser.parse_args()
+    if args.through:
+        import json
+
+        print(json.dumps(asyncio.run(through_server(args.through.rstrip("/"), args.token))))
+    else:
+        asyncio.run(main(args.samples))

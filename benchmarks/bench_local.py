@@ -15,6 +15,9 @@ followup  a chat grounded on a ~1,500-token bucket through the conversation serv
           tokens llama.cpp evaluated, beside the follow-up with nothing reused. Goal: ≤ 1 s.
 sampling  20 everyday prompts with the provider's sampling defaults: the share that runs into
           ``max_tokens`` (goal ≤ 10 %); ``--sampling-baseline`` adds the same without a repeat penalty.
+prepare   a question sent 12 s after attaching a ~1,800-token bucket, from a cold model: once with the
+          client's ``action: "prepare"`` sent at attaching time, once without; first content of the
+          question and the prompt tokens it read. Goal: prepared ≤ 1.5 s.
 
     flock /tmp/g4f-cpu.lock .venv/bin/python benchmarks/bench_local.py [--runs 5] [--max-tokens 128]
 """
@@ -350,6 +353,61 @@ def followup_section(max_tokens: int) -> None:
         asyncio.run(_followup(max_tokens))
 
 
+# --- prepare ----------------------------------------------------------------------------------
+
+
+async def _question_after_attaching(prepared: bool, wait: float, max_tokens: int) -> tuple[Turn, float]:
+    """From a cold model: attach (and prepare, if asked), wait as a user types, then ask."""
+    from g4f_jupyter.service.prepare import prepare_prompt
+
+    llm = load_model()
+    run_on_worker(llm.reset)
+    if llm.cache is not None:
+        llm.cache.cache_state.clear()
+    attached: list[dict[str, Any]] = [
+        {"role": "user", "content": [{"bucket_id": "bench-prepare", "url": "/backend-api/v2/files/bench-prepare"}]}
+    ]
+    started = time.perf_counter()
+    request = ChatRequest(attached, provider="Local", options={"max_tokens": max_tokens})
+    reading = asyncio.ensure_future(prepare_prompt(request)) if prepared else None
+    await asyncio.sleep(wait)
+    prepare_seconds = 0.0
+    if reading is not None:
+        await reading  # long done: it took less than the wait
+        prepare_seconds = time.perf_counter() - started
+    parts = [*attached[0]["content"], {"type": "text", "text": "What is the vault code?"}]
+    question = [{"role": "user", "content": parts}]
+    return await _turn(question, max_tokens), prepare_seconds
+
+
+async def _prepare(wait: float, max_tokens: int) -> None:
+    from g4f_jupyter.service.buckets import ground_messages, upload_files
+
+    notes = "\n\n".join(  # the followup section's notes, more of them
+        f"Note {i}. The depot on street {i} stores {i * 7} crates of tea and opens at {6 + i % 5} o'clock; "
+        "its keeper logs deliveries, checks the seals and reports damage every Friday."
+        for i in range(40)
+    ) + "\n\nSecurity appendix. The vault code is 7431-ZEBRA. Only the night keeper knows it.\n"
+    upload_files("bench-prepare", [("notes.txt", notes.encode())])
+    ref = {"bucket_id": "bench-prepare", "url": "/backend-api/v2/files/bench-prepare"}
+    await ground_messages([{"role": "user", "content": [ref]}])  # extracted once, as after an upload
+    size = len(load_model().tokenize(notes.encode(), add_bos=False))
+    load = os.getloadavg()[0]
+    print(f"\n## question {wait:.0f} s after attaching a {size}-token bucket, cold model, load average {load:.2f}")
+    print(f"{'client':<26}{'first content ms':>17}{'prompt tokens':>15}{'read':>7}{'prepare s':>11}")
+    for label, prepared in (("without prepare", False), ("prepared when attached", True)):
+        turn, took = await _question_after_attaching(prepared, wait, max_tokens)
+        shown = f"{took:.1f}" if prepared else "-"
+        print(f"{label:<26}{turn.first_token_ms:>17.0f}{turn.prompt_tokens:>15}{turn.evaluated:>7}{shown:>11}")
+    print("goal: prepared first content <= 1500 ms")
+
+
+def prepare_section(wait: float) -> None:
+    with tempfile.TemporaryDirectory() as data_dir:
+        os.environ["G4F_JUPYTER_DATA_DIR"] = data_dir
+        asyncio.run(_prepare(wait, 48))
+
+
 # --- sampling ---------------------------------------------------------------------------------
 
 
@@ -385,7 +443,8 @@ def sampling_section(baseline: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--only", default="threads,overhead,followup,sampling")
+    parser.add_argument("--only", default="threads,overhead,followup,sampling,prepare")
+    parser.add_argument("--wait", type=float, default=12.0, help="prepare: seconds between attaching and asking")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3, help="thread measurements per setting")
     parser.add_argument("--max-tokens", type=int, default=128)
@@ -402,6 +461,8 @@ def main() -> None:
         followup_section(48)
     if "sampling" in sections:
         sampling_section(args.sampling_baseline)
+    if "prepare" in sections:
+        prepare_section(args.wait)
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ async def poll(port: int, request: bytes, stop: asyncio.Event, times: list[float
         writer.write(request)
         body = await reader.read()
         writer.close()
-        if not body.startswith(b"HTTP/1.1 200"):
+        if not body.startswith(b"HTTP/1.1 2"):
             raise RuntimeError(f"poll answered {body[:200]!r}")
         times.append(time.perf_counter() - start)
         await asyncio.sleep(0.01)
