@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.runner import ChatRequest, plan_chat
+from ..core.runner import ChatRequest
 from ..errors import BadRequestError
 from .buckets import ground_messages
 from .conversation import grounding_budget
+from .policy import admit
 from .request import build_request
 
 __all__ = ["PREPARE", "prepare_messages", "prepare_prompt"]
@@ -30,20 +31,19 @@ PREPARE = "prepare"
 async def prepare_prompt(request: ChatRequest) -> None:
     """Have the provider that would answer ``request`` read its prompt; return once it has.
 
-    Bad input fails as a turn would (400/401/404) before anything is read.
+    Bad input fails as a turn would (400/401/404), and so does what the operator's policy refuses
+    (403/429), before anything is read. No turn is recorded.
     """
     if not request.messages or request.messages[-1].get("role") != "user":
         raise BadRequestError("messages: a prepare ends with the user's turn that holds the attachment")
-    candidates = plan_chat(request)
-    candidate = candidates[0]
+    admission = admit(request)
+    if admission.slot is not None:
+        admission.slot.release()  # reading ahead is not an answer: it holds none of the user's answer slots
+    candidates = admission.candidates
     messages, _ = await ground_messages(request.messages, grounding_budget(candidates))
-    provider = candidate.provider
+    provider, model = candidates[0].provider, candidates[0].model
     await provider.prepare(
-        candidate.model,
-        messages,
-        api_key=request.key_for(provider.name),
-        api_base=request.api_base,
-        **request.options,
+        model, messages, api_key=request.key_for(provider.name), api_base=request.api_base, **request.options
     )
 
 

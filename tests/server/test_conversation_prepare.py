@@ -119,3 +119,23 @@ async def test_a_bad_prepare_is_refused_like_a_bad_turn(raw_fetch: Any, error_me
     assert response.code == 404 and "NoSuchProvider" in error_message(response)
     response = await raw_fetch(URL, "POST", body={"messages": [], "action": "prepare"})
     assert response.code == 400 and "messages" in error_message(response)
+
+
+class TestUnderAPolicy:
+    """The operator's policy holds for a prepare as for a turn: what the user may not use is a 403."""
+
+    @pytest.fixture
+    def jp_server_config(self) -> dict[str, Any]:
+        policy = {"*": {"providers": ["Remote"]}}
+        return {"ServerApp": {"jpserver_extensions": {"g4f_jupyter": True}}, "G4FSettings": {"policy": policy}}
+
+    @pytest.mark.asyncio
+    async def test_a_forbidden_provider_is_refused(
+        self, raw_fetch: Any, error_message: Any, loopback: Any, user_providers_dir: Path
+    ) -> None:
+        add_openai(user_providers_dir, "Remote", loopback(OpenAICompatible) + "/v1")
+        prepare = {"messages": [{"role": "user", "content": "Hi"}], "action": "prepare"}
+        refused = await raw_fetch(URL, "POST", body={**prepare, "provider": "Local"})
+        assert refused.code == 403 and error_message(refused).startswith("g4f policy")
+        allowed = await raw_fetch(URL, "POST", body={**prepare, "provider": "Remote"})
+        assert allowed.code == 204
