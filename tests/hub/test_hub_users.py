@@ -9,7 +9,7 @@ import re
 import signal
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -208,15 +208,16 @@ def test_only_the_publisher_removes_a_hub_share(team_hub: Hub) -> None:
         assert alice.delete(api).status_code == 404
 
 
-def hub_login(hub: Hub, user: str) -> httpx.Client:
+@contextlib.contextmanager
+def hub_login(hub: Hub, user: str) -> Iterator[httpx.Client]:
     """A client holding the cookies a browser gets by logging in to the hub's form as ``user``."""
-    client = httpx.Client(base_url=hub.url, timeout=60, follow_redirects=True)
-    form = client.get("hub/login")
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text)
-    assert xsrf, form.text[:2000]
-    done = client.post("hub/login", data={"username": user, "password": PASSWORD, "_xsrf": xsrf[1]})
-    assert done.status_code == 200 and "/hub/login" not in str(done.url), done.url
-    return client
+    with httpx.Client(base_url=hub.url, timeout=60, follow_redirects=True) as client:
+        form = client.get("hub/login")
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text)
+        assert xsrf, form.text[:2000]
+        done = client.post("hub/login", data={"username": user, "password": PASSWORD, "_xsrf": xsrf[1]})
+        assert done.status_code == 200 and "/hub/login" not in str(done.url), done.url
+        yield client
 
 
 def answered_after_restart(hub: Hub, old_pid: int, request: Callable[[], httpx.Response]) -> httpx.Response:
