@@ -76,14 +76,15 @@ def _clean_env() -> dict[str, str]:
 
 
 @contextmanager
-def model_server(workdir: Path) -> Iterator[str]:
-    """The one shared model: ``python -m llama_cpp.server`` on the embedded GGUF; yields its ``/v1`` URL."""
+def model_server(workdir: Path, extra_args: Sequence[str] = ()) -> Iterator[str]:
+    """The one shared model: ``python -m llama_cpp.server`` on the embedded GGUF (plus ``extra_args``);
+    yields its ``/v1`` URL."""
     from g4f_jupyter.core.drivers.local import model_path
 
     port = free_port()
     log = workdir / "model-server.log"
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path()), "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", "2048", "--n_threads", "1"]
+               "--port", str(port), "--n_ctx", "2048", "--n_threads", "1", *extra_args]
     proc = subprocess.Popen(command, env=_clean_env(), stdout=log.open("wb"), stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
