@@ -1,10 +1,12 @@
 """Try g4f-jupyter with many users on one machine: JupyterHub, one shared model server, shared chats.
 
     GGUF=$(.venv/bin/python -c 'from g4f_jupyter.core.drivers.local import model_path; print(model_path())')
-    .venv/bin/python -m llama_cpp.server --model "$GGUF" --port 8080 &
+    .venv/bin/python -m llama_cpp.server --model "$GGUF" --port 8080 --interrupt_requests False &
     PATH="$PWD/.venv/node/node_modules/.bin:$PWD/.venv/bin:$PATH" .venv/bin/jupyterhub -f hub/jupyterhub_config.py
 
 then open http://127.0.0.1:8000/ and log in as any name with the password ``try-g4f``.
+(``--interrupt_requests False``: by default that server cuts the running answer short when the
+next request comes, which with several users means somebody else's answer.)
 For trying only: users are not system accounts (SimpleLocalProcessSpawner) and the password is
 shared (DummyAuthenticator). In production keep the g4f parts (the spawner environment, the
 ``g4f-shares`` and ``g4f-usage`` services, their roles and scopes) and use your own authenticator
