@@ -8,9 +8,10 @@ by :mod:`g4f_jupyter.service.shares` in the service's own data directory, each m
 hub user who published it, who alone may replace or remove it: a user's buckets, keys and
 memory never leave that user's server.
 
-Routes under ``$JUPYTERHUB_SERVICE_PREFIX``: ``chat/<id>`` (the read-only page),
-``api/chat/<id>`` (GET the conversation as JSON; POST publishes it; DELETE removes it),
-``oauth_callback``. The secret that signs readers' login cookies is kept in
+Routes under ``$JUPYTERHUB_SERVICE_PREFIX``: ``chat/<id>`` (the read-only page, drawn by the
+same chat bundle as on a user's server), ``static/<path>`` (that bundle: no data, served to any
+visitor), ``api/chat/<id>`` (GET the conversation as JSON; POST publishes it; DELETE removes
+it), ``oauth_callback``. The secret that signs readers' login cookies is kept in
 ``hub_cookie_secret`` (0600) in the data directory, so a restart logs nobody out; delete the
 file to log everyone out.
 """
@@ -22,6 +23,7 @@ import contextlib
 import json
 import os
 import secrets
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -31,7 +33,7 @@ from tornado import ioloop, web
 
 from ..config import data_dir
 from ..errors import BadRequestError, G4FError, NotFoundError
-from ..server_ext.pages import render_not_found, render_share
+from ..server_ext.pages import SHARE_CSP, STATIC_DIR, is_shared_view_file, render_not_found, render_share
 from ..service.query import bool_or_text
 from ..service.secret_file import read_or_create_secret
 from ..service.shares import delete_share, load_share, save_share
@@ -76,16 +78,33 @@ class SharePageHandler(_Handler):
 
     @web.authenticated
     async def get(self, share_id: str) -> None:
-        self.set_header("Content-Security-Policy", _NO_SCRIPT_CSP)
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         try:
             conversation = await asyncio.to_thread(load_share, share_id)
         except NotFoundError:
+            self.set_header("Content-Security-Policy", _NO_SCRIPT_CSP)
             self.set_status(404)
             self.finish(render_not_found("This shared chat does not exist (or was removed)."))
             return
         assert isinstance(conversation, dict)
-        self.finish(render_share(conversation))
+        self.set_header("Content-Security-Policy", SHARE_CSP)
+        self.finish(render_share(conversation, self.settings["g4f_static_url"]))
+
+
+class SharedViewFileHandler(web.StaticFileHandler):
+    """``static/<path>``: the chat bundle the page loads (its script, stylesheet, fonts, licences).
+
+    It holds no data and nothing about anyone, so every visitor gets it, as the login page is.
+    """
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        if not is_shared_view_file(Path(root).resolve(), Path(absolute_path).resolve()):
+            raise web.HTTPError(404)
+        return super().validate_absolute_path(root, absolute_path)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": {"message": self._reason}}))
 
 
 class ShareApiHandler(_Handler):
@@ -120,9 +139,15 @@ def make_app(prefix: str, public: bool = False) -> web.Application:
     handlers: list[Any] = [
         (url_path_join(prefix, rf"chat/{_SHARE_ID}/?"), SharePageHandler),
         (url_path_join(prefix, rf"api/chat/{_SHARE_ID}/?"), ShareApiHandler),
+        (url_path_join(prefix, r"static/(.+)"), SharedViewFileHandler, {"path": str(STATIC_DIR)}),
         (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
     ]
-    return web.Application(handlers, cookie_secret=cookie_secret(), g4f_public_shares=public)
+    return web.Application(
+        handlers,
+        cookie_secret=cookie_secret(),
+        g4f_public_shares=public,
+        g4f_static_url=url_path_join(prefix, "static/"),
+    )
 
 
 def main() -> None:

@@ -19,11 +19,12 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from ..service.conversations import item_text
-
 __all__ = [
+    "SHARE_CSP",
     "STATIC_DIR",
     "TEMPLATES_DIR",
+    "is_shared_view_file",
+    "is_static_file",
     "render_chat",
     "render_not_found",
     "render_qrcode",
@@ -33,6 +34,40 @@ __all__ = [
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+# The shared view runs only the chat bundle's scripts from its own server (no inline script);
+# inline styles stay allowed for KaTeX's typeset math.
+SHARE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; font-src 'self'; "
+    "img-src 'self' data:; frame-ancestors 'self'"
+)
+# Scripts, stylesheets, KaTeX's fonts and the bundled packages' licences: templates are
+# rendered, never served raw.
+_STATIC_TYPES = {".js", ".css", ".woff2"}
+_LICENCES = "THIRD-PARTY-LICENSES.txt"
+# What the shared view loads (never the chat page's own script): no data, nothing about anyone.
+_SHARED_VIEW = ("share.js", "chat.css", "chunks/", "fonts/", _LICENCES)
+
+
+def _relative(root: Path, path: Path) -> str | None:
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return None
+    if not parts or any(part.startswith(".") for part in parts) or ".." in parts:
+        return None
+    return "/".join(parts)
+
+
+def is_static_file(root: Path, path: Path) -> bool:
+    """A script, stylesheet, font or the licences inside ``root``, with no hidden part on the way."""
+    relative = _relative(root, path)
+    return relative is not None and (path.suffix in _STATIC_TYPES or relative == _LICENCES)
+
+
+def is_shared_view_file(root: Path, path: Path) -> bool:
+    """One of the files the shared view loads: what may be served without a login."""
+    return is_static_file(root, path) and str(_relative(root, path)).startswith(_SHARED_VIEW)
 
 
 def script_json(data: Any) -> Markup:
@@ -73,31 +108,16 @@ def render_chat(static_url: str, config: dict[str, Any]) -> str:
     return _render("chat.html", static=static_url, config=config)
 
 
-def _plain(items: list[Any]) -> list[dict[str, str]]:
-    """Who said what, as plain text: the view of a server that does not serve the bundle."""
-    return [
-        {"role": str(item.get("role", "")), "text": item_text(item)}
-        for item in items
-        if isinstance(item, dict)
-    ]
-
-
-def render_share(conversation: dict[str, Any], static_url: str | None = None) -> str:
-    """The read-only view of a shared conversation object.
-
-    The chat bundle under ``static_url`` draws its messages from the JSON the page carries;
-    without one (a server that does not serve the bundle) they show as escaped plain text.
-    """
+def render_share(conversation: dict[str, Any], static_url: str) -> str:
+    """The read-only view of a shared conversation object: the chat bundle under ``static_url``
+    draws its messages from the JSON the page carries (serve it with :data:`SHARE_CSP`)."""
     title = conversation.get("title")
-    items = conversation.get("items")
     return _render(
         "share.html",
-        css=_css(),
         static=static_url,
         conversation=conversation,
         title=title if isinstance(title, str) and title else "Shared chat",
         updated=_when(conversation.get("updated")),
-        plain=[] if static_url or not isinstance(items, list) else _plain(items),
     )
 
 

@@ -27,7 +27,16 @@ from ..service.qr import qr_svg
 from ..service.share_links import hub_share_url, share_base, share_prefix, share_url
 from ..service.shares import load_share
 from .base import G4FPageHandler
-from .pages import STATIC_DIR, render_chat, render_not_found, render_qrcode, render_share
+from .pages import (
+    SHARE_CSP,
+    STATIC_DIR,
+    is_shared_view_file,
+    is_static_file,
+    render_chat,
+    render_not_found,
+    render_qrcode,
+    render_share,
+)
 
 __all__ = [
     "PUBLIC_ROUTES",
@@ -48,18 +57,7 @@ _CHAT_CSP = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; "
     "object-src 'none'; frame-ancestors 'self'"
 )
-_SHARE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; font-src 'self'; "
-    "img-src 'self' data:; frame-ancestors 'self'"
-)
 _NO_SCRIPT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'"
-# Scripts, stylesheets, KaTeX's fonts and the bundled packages' licences: templates are
-# rendered, never served raw.
-_STATIC_TYPES = {".js", ".css", ".woff2"}
-_LICENCES = "THIRD-PARTY-LICENSES.txt"
-# What the shared-chat view loads (never the chat page's own script): served without login when
-# shares are public.
-_SHARED_VIEW = ("share.js", "chat.css", "chunks/", "fonts/", _LICENCES)
 
 
 class _Page(G4FPageHandler):
@@ -106,17 +104,6 @@ class ChatConfigHandler(ChatPageHandler):
         self.finish(json.dumps(self.chat_config()))
 
 
-def _servable(root: Path, path: Path) -> bool:
-    """A script, stylesheet, font or the licences inside ``root``, with no hidden part on the way."""
-    try:
-        parts = path.relative_to(root).parts
-    except ValueError:
-        return False
-    if not parts or any(part.startswith(".") for part in parts) or ".." in parts:
-        return False
-    return path.suffix in _STATIC_TYPES or parts == (_LICENCES,)
-
-
 class StaticHandler(G4FPageHandler, web.StaticFileHandler):
     """``g4f/static/<path>``: the chat bundles, their stylesheet, fonts and licences, behind login.
 
@@ -139,7 +126,7 @@ class StaticHandler(G4FPageHandler, web.StaticFileHandler):
         return super().validate_absolute_path(root, absolute_path)
 
     def may_serve(self, root: Path, path: Path) -> bool:
-        return _servable(root, path)
+        return is_static_file(root, path)
 
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-cache")  # revalidated by ETag, so an upgrade shows at once
@@ -164,8 +151,7 @@ class PublicRendererHandler(StaticHandler):
     """
 
     def may_serve(self, root: Path, path: Path) -> bool:
-        relative = path.relative_to(root).as_posix() if _servable(root, path) else ""
-        return bool(relative) and relative.startswith(_SHARED_VIEW)
+        return is_shared_view_file(root, path)
 
     @allow_unauthenticated
     def head(self, path: str) -> Awaitable[None]:
@@ -206,7 +192,7 @@ class _ShareView(_Page):
             self.finish_html(render_not_found("This shared chat does not exist (or was removed)."), 404)
             return
         assert isinstance(conversation, dict)  # no If-None-Match given, so never NOT_MODIFIED
-        self.finish_html(render_share(conversation, self.base_url + self.static_path), csp=_SHARE_CSP)
+        self.finish_html(render_share(conversation, self.base_url + self.static_path), csp=SHARE_CSP)
 
 
 class SharePageHandler(_ShareView):

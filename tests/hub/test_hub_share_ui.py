@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from hubrig import Hub
-from playwright.async_api import Browser, BrowserContext, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Locator, async_playwright, expect
 from tornado.httpclient import HTTPClientError
 
 from g4f_jupyter.widgets import ChatWidget, ShareWidget
@@ -123,6 +123,16 @@ async def browser(chromium_options: dict[str, Any]) -> AsyncIterator[Browser]:
             await running.close()
 
 
+async def ask(view: Locator, question: str) -> Locator:
+    """Ask in the chat view; the answer once it has ended."""
+    await view.locator(".g4fc-prompt").fill(question)
+    await view.locator(".g4fc-prompt").press("Enter")
+    await expect(view.locator(".g4fc-send")).to_be_visible(timeout=90_000)
+    answer = view.locator("article.g4fc-assistant").last
+    await expect(answer).not_to_have_class(re.compile(r"\bg4fc-streaming\b"))
+    return answer
+
+
 async def logged_in(browser: Browser, hub: Hub, user: str) -> BrowserContext:
     """A browser context logged in to the hub as ``user`` through its login form."""
     context = await browser.new_context(viewport={"width": 1200, "height": 760})
@@ -145,28 +155,26 @@ async def test_alices_page_shares_with_hub_users_and_the_link_opens_for_bob(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await page.goto(f"{team_hub.url}user/alice/g4f/")
-    await expect(page.locator("#provider option[value='HubModel']")).to_have_count(1)
-    await page.select_option("#provider", "HubModel")
-    await expect(page.locator("#hub-share")).to_be_visible()
-    await page.fill("#prompt", "Say hello to the team.")
-    await page.click("#send")
-    answer = page.locator("article.message.assistant").last
-    await expect(answer).to_have_class("message assistant", timeout=90_000)  # no longer streaming
-    assert not await answer.locator(".error").count(), await answer.inner_text()
+    view = page.locator(".g4fc-view")
+    await expect(view.locator(".g4fc-provider option[value='HubModel']")).to_have_count(1)
+    await view.locator(".g4fc-provider").select_option("HubModel")
+    await expect(view.locator(".g4fc-hub-share-button")).to_be_visible()
+    answer = await ask(view, "Say hello to the team.")
+    assert not await answer.locator(".g4fc-error").count(), await answer.inner_text()
 
-    await page.click("#hub-share")
-    hub_link = page.locator("#hub-share-link")
+    await view.locator(".g4fc-hub-share-button").click()
+    hub_link = view.locator(".g4fc-hub-share-link")
     await expect(hub_link).to_be_visible(timeout=30_000)
     link = await hub_link.get_attribute("href")
     assert link and link.startswith(f"{team_hub.url}services/g4f-shares/chat/")
     share_id = link.rsplit("/", 1)[1]
-    server_link = await page.locator("#share-link").get_attribute("href")
+    server_link = await view.locator(".g4fc-share-link").get_attribute("href")
     assert server_link == f"{team_hub.url}user/alice/g4f/chat/{share_id}"  # both links, side by side
-    await expect(page.locator("#hub-share-notice")).to_be_visible()  # 127.0.0.1: honest about who can open it
+    await expect(view.locator(".g4fc-hub-share-notice")).to_be_visible()  # 127.0.0.1: honest about who can open it
     await page.screenshot(path=str(artifacts_dir / "g4f-hub-share-page.png"))
 
     async with alice.expect_page() as popup:
-        await page.click("#hub-share-qr")
+        await view.locator(".g4fc-hub-share-qr").click()
     qr_page = await popup.value
     await qr_page.wait_for_load_state()
     await expect(qr_page.locator("#qrcode svg")).to_be_visible()
@@ -174,18 +182,26 @@ async def test_alices_page_shares_with_hub_users_and_the_link_opens_for_bob(
     assert not errors, errors
 
     # the next answer reaches the hub's copy without pressing the button again
-    await page.fill("#prompt", "And goodbye.")
-    await page.click("#send")
-    await expect(page.locator("article.message.assistant")).to_have_count(2)
-    await expect(page.locator("article.message.assistant").last).to_have_class("message assistant", timeout=90_000)
+    await ask(view, "And goodbye.")
+    await expect(view.locator("article.g4fc-assistant")).to_have_count(2)
 
     bob = await logged_in(browser, team_hub, "bob")
     bob_page = await bob.new_page()
     response = await bob_page.goto(link)
     assert response is not None and response.status == 200
-    await expect(bob_page.locator("body")).to_contain_text("Say hello to the team.")
-    await expect(bob_page.locator("body")).to_contain_text("And goodbye.")  # re-published after the answer
+    # drawn by the same chat bundle as on alice's server, served by the shares service
+    await expect(bob_page.locator("article.g4fc-user")).to_have_text(["Say hello to the team.", "And goodbye."])
+    await expect(bob_page.locator("article.g4fc-assistant .g4fc-role").first).to_contain_text("HubModel")
     assert bob_page.url == link  # read at the hub link itself, not redirected elsewhere
+    await bob_page.screenshot(path=str(artifacts_dir / "g4f-hub-shared-view.png"), full_page=True)
+
+    # Stop sharing under a hub ends both links: alice's server's and the hub's copy
+    await view.locator(".g4fc-unshare").click()
+    await expect(view.locator(".g4fc-share-panel")).to_be_hidden()  # hidden once both are gone
+    gone = await bob_page.goto(link)
+    assert gone is not None and gone.status == 404
+    await expect(bob_page.locator("body")).to_contain_text("does not exist")
+    assert (await page.request.get(server_link)).status == 404
 
     visitor = await browser.new_context()
     stranger = await visitor.new_page()

@@ -52,7 +52,8 @@ async def test_public_page_still_validates_and_404s(anonymous_get: Any) -> None:
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
-    "path", ["g4f/", "g4f/config", "g4f/chat/open-tea", "g4f/qrcode/open-tea", "g4f/static/chat.js", "g4f/static/share.js"]
+    "path",
+    ["g4f/", "g4f/config", "g4f/chat/open-tea", "g4f/qrcode/open-tea", "g4f/static/chat.js", "g4f/static/share.js"],
 )
 async def test_everything_else_still_needs_login(anonymous_get: Any, path: str) -> None:
     save_share("open-tea", CHAT)
@@ -70,7 +71,9 @@ async def test_share_links_point_to_the_public_page(jp_fetch: Any, jp_base_url: 
 
 
 @pytest.mark.asyncio
-async def test_public_view_loads_only_the_shared_view_bundle_without_login(anonymous_get: Any, jp_base_url: str) -> None:
+async def test_public_view_loads_only_the_shared_view_bundle_without_login(
+    anonymous_get: Any, jp_base_url: str
+) -> None:
     save_share("open-tea", CHAT)
     page = (await anonymous_get("g4f/public/chat/open-tea")).body.decode()
     assert re.findall(r'<script type="module" src="([^"]+)"', page) == [f"{jp_base_url}g4f/public/static/share.js"]
