@@ -85,7 +85,9 @@ c.JupyterHub.custom_scopes = {
     "custom:g4f-usage:read": {"description": "Read every user's g4f usage (the g4f-usage service)"},
 }
 c.JupyterHub.load_roles = [
-    {"name": "user", "scopes": ["self", "access:services!service=g4f-shares"]},
+    # Users reach both services (a server token has no more rights than its user); the usage table
+    # itself needs the custom scope.
+    {"name": "user", "scopes": ["self", "access:services!service=g4f-shares", "access:services!service=g4f-usage"]},
     {
         "name": "g4f-usage-admin",
         "scopes": ["custom:g4f-usage:read", "access:services!service=g4f-usage"],
