@@ -48,7 +48,10 @@ from ..events import Content, Event, Finish, Usage
 from ..provider import ChatMessage, Provider
 from ..runner import message_text
 
-__all__ = ["DEFAULTS", "LocalProvider", "load_model", "local_settings", "model_path", "run_on_worker", "shutdown"]
+__all__ = [
+    "DEFAULTS", "LocalProvider", "Put", "before_chat", "load_model", "local_settings", "model_path", "run_on_worker",
+    "shutdown", "stream_on_worker",
+]
 
 T = TypeVar("T")
 
@@ -72,6 +75,13 @@ _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
 _model: Any = None
 _running: set[threading.Event] = set()  # the cancel flags of requests not yet finished
+
+Put = Callable[[str, Any], None]
+"""How work on the generation thread hands a piece of its answer to the asking loop (:func:`stream_on_worker`)."""
+
+before_chat: list[Callable[[Any], None]] = []
+"""Called with the model, on the worker, before a chat takes over its context: code completion
+(:mod:`.local_complete`) saves the state it keeps there, to resume it afterwards."""
 
 
 def model_path() -> Path:
@@ -174,6 +184,12 @@ def shutdown() -> None:
 atexit.register(shutdown)  # free it while llama_cpp is still importable, not in interpreter teardown
 
 
+def hand_over(llm: Any) -> None:
+    """Let other work kept in the model's context save it (:data:`before_chat`) before a chat uses the context."""
+    for keep in before_chat:
+        keep(llm)
+
+
 def _plain_messages(messages: list[ChatMessage]) -> list[dict[str, str]]:
     """Flatten content parts to text: the embedded model reads text only."""
     return [{"role": str(m.get("role", "user")), "content": message_text(m)} for m in messages]
@@ -227,6 +243,7 @@ def _read_prompt(spec_settings: Mapping[str, Any], messages: list[ChatMessage], 
     dropped, never evaluated.
     """
     llm = load_model(spec_settings)
+    hand_over(llm)
     llm.create_chat_completion(_chat_prompt(llm, messages, max_tokens), max_tokens=1, temperature=0.0)
 
 
@@ -263,81 +280,101 @@ class LocalProvider(Provider):
     async def create_async_generator(
         self, model: str, messages: list[ChatMessage], **kwargs: Any
     ) -> AsyncGenerator[Event, None]:
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        cancelled, started = threading.Event(), threading.Event()
         settings = local_settings(self.spec.settings)
         max_tokens = int(kwargs.get("max_tokens") or settings["max_tokens"])
         options = {k: settings[k] for k in _SAMPLING if k in settings}
         options.update({k: kwargs[k] for k in (*_SAMPLING, "seed", "stop") if kwargs.get(k) is not None})
 
-        def put(kind: str, value: Any) -> None:
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
-            except RuntimeError:  # the asking loop is gone: nobody is listening any more
-                cancelled.set()
+        def generate(put: Put, cancelled: threading.Event) -> None:
+            import llama_cpp
 
-        def generate() -> None:
-            started.set()
-            if cancelled.is_set():
-                return put("end", None)
+            llm = load_model(self.spec.settings)
+            hand_over(llm)
+            prompt = _chat_prompt(llm, messages, max_tokens)
+            llama_cpp.llama_perf_context_reset(llm.ctx)
+            chunks = llm.create_chat_completion(prompt, stream=True, max_tokens=max_tokens, **options)
+            prompt_tokens, cached, completion_tokens, reason = -1, 0, 0, "stop"
+            pending: list[str] = []
+            handover = Throttle(_FLUSH_SECONDS)
             try:
-                import llama_cpp
-
-                llm = load_model(self.spec.settings)
-                prompt = _chat_prompt(llm, messages, max_tokens)
-                llama_cpp.llama_perf_context_reset(llm.ctx)
-                chunks = llm.create_chat_completion(prompt, stream=True, max_tokens=max_tokens, **options)
-                prompt_tokens, cached, completion_tokens, reason = -1, 0, 0, "stop"
-                pending: list[str] = []
-                handover = Throttle(_FLUSH_SECONDS)
-                try:
-                    for chunk in chunks:
-                        if cancelled.is_set():
-                            reason = "cancelled"
-                            break
-                        if prompt_tokens < 0:  # the first chunk comes right after the prompt was evaluated
-                            prompt_tokens, cached = _prompt_figures(llm)
-                        choice = chunk["choices"][0]
-                        text = choice.get("delta", {}).get("content")
-                        if text:
-                            completion_tokens += 1
-                            pending.append(text)
-                            if handover.due():  # the first token goes at once
-                                put("text", "".join(pending))
-                                pending.clear()
-                        reason = choice.get("finish_reason") or reason
-                finally:
-                    chunks.close()
-                if pending:
-                    put("text", "".join(pending))
-                prompt_tokens = max(prompt_tokens, 0)
-                details = {"prompt_tokens_details": {"cached_tokens": cached}}
-                put("usage", Usage(prompt_tokens, completion_tokens, prompt_tokens + completion_tokens, extra=details))
-                put("finish", Finish(reason))
-            except BaseException as exc:  # handed to the asking loop
-                put("error", exc)
+                for chunk in chunks:
+                    if cancelled.is_set():
+                        reason = "cancelled"
+                        break
+                    if prompt_tokens < 0:  # the first chunk comes right after the prompt was evaluated
+                        prompt_tokens, cached = _prompt_figures(llm)
+                    choice = chunk["choices"][0]
+                    text = choice.get("delta", {}).get("content")
+                    if text:
+                        completion_tokens += 1
+                        pending.append(text)
+                        if handover.due():  # the first token goes at once
+                            put("text", "".join(pending))
+                            pending.clear()
+                    reason = choice.get("finish_reason") or reason
             finally:
-                _running.discard(cancelled)
-            put("end", None)
+                chunks.close()
+            if pending:
+                put("text", "".join(pending))
+            prompt_tokens = max(prompt_tokens, 0)
+            details = {"prompt_tokens_details": {"cached_tokens": cached}}
+            put("usage", Usage(prompt_tokens, completion_tokens, prompt_tokens + completion_tokens, extra=details))
+            put("finish", Finish(reason))
 
-        def never_started(job: asyncio.Future[None]) -> None:
-            if not started.is_set():  # dropped from the queue by shutdown()
-                queue.put_nowait(("error", G4FError("the embedded model was shut down")))
-                queue.put_nowait(("end", None))
+        async for event in stream_on_worker(generate):
+            yield event
 
-        _running.add(cancelled)
-        job = loop.run_in_executor(_worker(), generate)
-        job.add_done_callback(never_started)
+
+async def stream_on_worker(
+    work: Callable[[Put, threading.Event], None], cancelled: threading.Event | None = None
+) -> AsyncGenerator[Event, None]:
+    """Run ``work(put, cancelled)`` on the generation thread, after every queued request, yielding what it puts.
+
+    ``put("text", str)`` arrives as a :class:`Content` event, any other kind as the event put;
+    an exception ``work`` raises is raised here. Closing the stream sets ``cancelled`` (the
+    work stops at its next check; a queued job never starts). Chats and code completions
+    share the one model this way, in arrival order.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    flag = cancelled if cancelled is not None else threading.Event()
+    started = threading.Event()
+
+    def put(kind: str, value: Any) -> None:
         try:
-            while True:
-                kind, value = await queue.get()
-                if kind == "end":
-                    break
-                if kind == "error":
-                    raise value
-                yield Content(value) if kind == "text" else value
+            loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+        except RuntimeError:  # the asking loop is gone: nobody is listening any more
+            flag.set()
+
+    def job() -> None:
+        started.set()
+        if flag.is_set():
+            return put("end", None)
+        try:
+            work(put, flag)
+        except BaseException as exc:  # handed to the asking loop
+            put("error", exc)
         finally:
-            cancelled.set()  # the worker stops at its next token; a queued job never starts
-            _running.discard(cancelled)
-            job.cancel()
+            _running.discard(flag)
+        put("end", None)
+
+    def never_started(future: asyncio.Future[None]) -> None:
+        if not started.is_set():  # dropped from the queue by shutdown()
+            queue.put_nowait(("error", G4FError("the embedded model was shut down")))
+            queue.put_nowait(("end", None))
+
+    _running.add(flag)
+    future = loop.run_in_executor(_worker(), job)
+    future.add_done_callback(never_started)
+    try:
+        while True:
+            kind, value = await queue.get()
+            if kind == "end":
+                break
+            if kind == "error":
+                raise value
+            yield Content(value) if kind == "text" else value
+    finally:
+        flag.set()  # the worker stops at its next token; a queued job never starts
+        _running.discard(flag)
+        future.cancel()
