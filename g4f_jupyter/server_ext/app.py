@@ -22,11 +22,12 @@ def route_table(public_shares: bool = False) -> list[tuple[str, type]]:
     All of them require Jupyter credentials, except the read-only shared-chat page when
     the operator turns ``public_shares`` on.
     """
-    from . import routes_api, routes_conversations, routes_files, routes_hub, routes_pages
+    from . import routes_api, routes_complete, routes_conversations, routes_files, routes_hub, routes_pages
 
-    # The hub's and the saved chats' routes go before the API's catch-all for unknown paths.
+    # The hub's, the saved chats' and completion's routes go before the API's catch-all for unknown paths.
     routes = [
-        *routes_hub.ROUTES, *routes_conversations.ROUTES, *routes_api.ROUTES, *routes_files.ROUTES, *routes_pages.ROUTES
+        *routes_hub.ROUTES, *routes_conversations.ROUTES, *routes_complete.ROUTES, *routes_api.ROUTES,
+        *routes_files.ROUTES, *routes_pages.ROUTES,
     ]
     return routes + (routes_pages.PUBLIC_ROUTES if public_shares else [])
 

@@ -74,6 +74,14 @@ class G4FSettings(Configurable):
         config=True,
         help="Base URL of a SearXNG instance for web search (its JSON API); empty: ddgs when installed.",
     )
+    completion_provider = Unicode(
+        _PRODUCT.completion_provider,
+        config=True,
+        help="Provider of inline code completion when a request names none (empty: the chat's default).",
+    )
+    completion_model = Unicode(
+        _PRODUCT.completion_model, config=True, help="Model of inline code completion (empty: the provider's default)."
+    )
 
     policy = Dict(
         config=True,

@@ -45,6 +45,8 @@ class OperatorSettings:
     share_url: str = ""
     allow_private_downloads: bool = False
     searxng_url: str = ""
+    completion_provider: str = "Local"  # inline code completion: the embedded model unless the operator says
+    completion_model: str = ""
     policy: str = ""  # JSON: per hub group, allowed providers/models and limits (service.policy); "" = none
     usage_report_seconds: int = 60  # under JupyterHub: how often usage goes to the hub's usage service (0: never)
 

@@ -1,0 +1,280 @@
+"""Code completion on the embedded model: the code before the cursor, continued to the end of its statement.
+
+Prompt. SmolLM2 has no fill-in-the-middle tokens; measured on stdlib snippets
+(``benchmarks/bench_complete.py``), the model continues plain code better than it answers a
+chat-formatted request, so the prompt is the code itself (the cell above, then the cell up
+to the cursor), cut to ``completion_context_tokens`` (see :mod:`..code_context`).
+
+Healing. The cursor is usually inside a word (``retur``), whose tokens are not the ones the
+model saw in training (``return``): the prompt gives back its last token (and the rest of a
+word it ends in), and the first tokens generated must write that text again, chosen greedily
+among those that fit. Without this the model takes ``retur`` for a finished name.
+
+Reuse. The model keeps the last completion's tokens in its context, and each keystroke's
+prompt extends the previous one, so only the new tokens are read (llama.cpp's count is the
+usage's ``prompt_tokens - cached_tokens``). The prompt is read in slices, so a completion
+cancelled by the next keystroke keeps what it read. When a chat is about to use the model
+(:data:`.local.before_chat`), the completion's context is saved (one state, ~23 KB a token)
+and restored by the next completion; chats keep their own state cache untouched.
+
+Cancellation. The request's flag stops llama.cpp mid-evaluation (:mod:`.llama_abort`), so the
+model is free for the next request within milliseconds, even while reading a prompt.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+import re
+import threading
+import weakref
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...throttle import Throttle
+from ..code_context import CodeContext, dropped, from_line_start
+from ..code_end import Suggestion
+from ..events import Event, Finish, Usage
+from . import local
+from .llama_abort import AbortFlag
+
+__all__ = ["complete_code"]
+
+_DEFAULTS = {
+    "completion_context_tokens": 512,  # code before the cursor the model reads (~2 s cold on two cores)
+    "completion_max_tokens": 64,  # a statement or a short block
+}
+_SLICE = 64  # prompt tokens per evaluation: as fast as one batch (measured), and kept if cancelled
+_HEAL_TOKENS = 4  # at most this many prompt tokens are given back to be written again
+_WORD_END = re.compile(rb"\w+$")
+
+
+class _Vocabulary:
+    """Each token's bytes, sorted, to find the tokens that can write a given text first."""
+
+    def __init__(self, llm: Any) -> None:
+        import llama_cpp
+
+        vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        buffer = ctypes.create_string_buffer(256)
+        self.pieces: list[bytes] = []
+        for token in range(llm.n_vocab()):
+            size = llama_cpp.llama_token_to_piece(vocab, token, buffer, len(buffer), 0, False)
+            self.pieces.append(buffer.raw[: max(size, 0)])
+        ordered = sorted((piece, token) for token, piece in enumerate(self.pieces) if piece)
+        self._sorted = [piece for piece, _ in ordered]
+        self._ids = [token for _, token in ordered]
+        self._exact: dict[bytes, list[int]] = {}
+        for token, piece in enumerate(self.pieces):
+            if piece:
+                self._exact.setdefault(piece, []).append(token)
+        self._vocab = vocab
+
+    def is_end(self, token: int) -> bool:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
+
+    def writing(self, text: bytes) -> np.ndarray[Any, np.dtype[np.intc]]:
+        """The tokens that start with ``text``, or are a beginning of it."""
+        low = bisect.bisect_left(self._sorted, text)
+        high = bisect.bisect_left(self._sorted, text + b"\xff" * 8)
+        ids = self._ids[low:high]
+        for size in range(1, len(text)):
+            ids = ids + self._exact.get(text[:size], [])
+        return np.array(ids, dtype=np.intc)
+
+
+_vocabularies: weakref.WeakKeyDictionary[Any, _Vocabulary] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class _Saved:
+    """A completion's context, saved while a chat uses the model."""
+
+    model: weakref.ref[Any]
+    tokens: list[int]
+    state: ctypes.Array[ctypes.c_uint8]
+
+
+_saved: _Saved | None = None
+_live: weakref.ref[Any] | None = None  # the model whose context a completion used last, not yet saved
+
+
+def _keep_context(llm: Any) -> None:
+    """Before a chat: save the context a completion left in ``llm`` (restored by the next completion)."""
+    global _saved, _live
+    import llama_cpp
+
+    kept = _live() if _live is not None else None
+    if kept is None or kept is not llm:
+        return
+    _live = None
+    size = llama_cpp.llama_state_seq_get_size(llm.ctx, 0)
+    state = (ctypes.c_uint8 * size)()
+    llama_cpp.llama_state_seq_get_data(llm.ctx, state, size, 0)
+    _saved = _Saved(weakref.ref(llm), llm.input_ids[: llm.n_tokens].tolist(), state)
+
+
+local.before_chat.append(_keep_context)
+
+
+def _common(a: Any, b: list[int]) -> int:
+    size = min(len(a), len(b))
+    differ = np.flatnonzero(np.asarray(a[:size]) != np.asarray(b[:size]))
+    return int(differ[0]) if differ.size else size
+
+
+def _resume(llm: Any, tokens: list[int]) -> int:
+    """Put the context holding the longest start of ``tokens`` in place; return how many are in it."""
+    import llama_cpp
+
+    live = _common(llm.input_ids[: llm.n_tokens], tokens)
+    saved = _saved
+    owner = saved.model() if saved is not None else None
+    if saved is not None and owner is not None and owner is llm and _common(saved.tokens, tokens) > live:
+        llama_cpp.llama_state_seq_set_data(llm.ctx, saved.state, len(saved.state), 0)
+        llm.input_ids[: len(saved.tokens)] = saved.tokens
+        llm.n_tokens = len(saved.tokens)
+        return _common(saved.tokens, tokens)
+    return live
+
+
+def _prompt(llm: Any, code: CodeContext, budget: int) -> list[int]:
+    """The code before the cursor as tokens, at most ``budget`` of them, cut at a line start."""
+    text = code.code_before()
+    tokens: list[int] = llm.tokenize(text.encode("utf-8"), add_bos=False)
+    drop = dropped(len(tokens), budget)
+    if drop:
+        cut = len(llm.detokenize(tokens[:drop]).decode("utf-8", "ignore"))
+        tokens = llm.tokenize(from_line_start(text, cut).encode("utf-8"), add_bos=False)
+    return tokens
+
+
+def _given_back(tokens: list[int], vocabulary: _Vocabulary) -> int:
+    """How many tokens at the prompt's end to write again: the last one, and the rest of a word it ends in."""
+    tail = b"".join(vocabulary.pieces[t] for t in tokens[-_HEAL_TOKENS:])
+    word = _WORD_END.search(tail)
+    needed = len(word.group(0)) if word else 1
+    count, covered = 0, 0
+    while count < min(_HEAL_TOKENS, len(tokens)) and covered < needed:
+        count += 1
+        covered += len(vocabulary.pieces[tokens[-count]])
+    return count
+
+
+def _read(llm: Any, tokens: list[int], start: int, cancelled: threading.Event) -> bool:
+    """Evaluate ``tokens[start:]`` in slices; False when cancelled (the slices read stay in the context)."""
+    llm.n_tokens = start
+    position = start
+    while position < len(tokens):
+        end = position + _SLICE
+        if len(tokens) - end == 1:  # no one-token slice: llama.cpp counts those as generated, not read
+            end += 1
+        if cancelled.is_set() or not _evaluate(llm, tokens[position:end], cancelled):
+            return False
+        position = end
+    return True
+
+
+def _evaluate(llm: Any, tokens: list[int], cancelled: threading.Event) -> bool:
+    """``llm.eval(tokens)``; False when the flag aborted it."""
+    try:
+        llm.eval(tokens)
+    except RuntimeError:
+        if cancelled.is_set():
+            return False
+        raise
+    return True
+
+
+def _most_likely(llm: Any, candidates: np.ndarray[Any, np.dtype[np.intc]] | None) -> int:
+    """The most likely next token (of ``candidates``, when given): completion is greedy."""
+    logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+    if candidates is None:
+        return int(np.argmax(logits))
+    return int(candidates[int(np.argmax(logits[candidates]))])
+
+
+@dataclass
+class _Answer:
+    """What the worker hands over: the suggestion's text in throttled pieces, then usage and finish."""
+
+    put: local.Put
+    handover: Throttle
+    pending: str = ""
+
+    def text(self, piece: str, final: bool = False) -> None:
+        self.pending += piece
+        if self.pending and (final or self.handover.due()):  # the first piece goes at once
+            self.put("text", self.pending)
+            self.pending = ""
+
+
+def _complete(
+    llm: Any, code: CodeContext, settings: dict[str, Any], options: dict[str, Any], put: local.Put, flag: AbortFlag
+) -> None:
+    """One completion on the worker thread: read what is new of the prompt, then write the suggestion."""
+    global _live
+    import llama_cpp
+
+    vocabulary = _vocabularies.get(llm)
+    if vocabulary is None:
+        vocabulary = _vocabularies[llm] = _Vocabulary(llm)
+    tokens = _prompt(llm, code, int(settings["completion_context_tokens"])) or llm.tokenize(b"\n", add_bos=False)
+    back = min(_given_back(tokens, vocabulary), len(tokens) - 1)
+    prompt, again = tokens[: len(tokens) - back], b"".join(vocabulary.pieces[t] for t in tokens[len(tokens) - back :])
+    max_tokens = int(options.get("max_tokens") or settings["completion_max_tokens"])
+    stop = options.get("stop") or ()
+    suggestion = Suggestion(code.cursor, (stop,) if isinstance(stop, str) else tuple(stop))
+    answer = _Answer(put, Throttle(local._FLUSH_SECONDS))
+    written: list[int] = []
+    produced, fed, read, reason = b"", 0, 0, "cancelled"
+    llama_cpp.llama_perf_context_reset(llm.ctx)
+    with flag.armed(llm.ctx):
+        _live = weakref.ref(llm)  # from here on the context holds this completion (whatever it read)
+        reused = min(_resume(llm, prompt), len(prompt) - 1)
+        if _read(llm, prompt, reused, flag):
+            reason = "length"
+            while len(written) < max_tokens and not flag.is_set():
+                token = _most_likely(llm, vocabulary.writing(again) if again else None)
+                if not written:  # reading the logits waited for the prompt: llama.cpp has counted it now
+                    read = int(llama_cpp.llama_perf_context(llm.ctx).n_p_eval)
+                if not again and vocabulary.is_end(token):
+                    reason = "stop"
+                    break
+                written.append(token)
+                piece = vocabulary.pieces[token]
+                produced += piece[len(again) :] if again and piece.startswith(again) else b"" if again else piece
+                again = again[len(piece) :] if again.startswith(piece) else b""
+                text = produced.decode("utf-8", "ignore")
+                answer.text(suggestion.add(text[fed:]))
+                fed = len(text)
+                if suggestion.complete:
+                    reason = "stop"
+                    break
+                if not _evaluate(llm, [token], flag):
+                    break
+            if flag.is_set():
+                reason = "cancelled"
+    answer.text(suggestion.finish(), final=True)
+    details = {"prompt_tokens_details": {"cached_tokens": max(len(prompt) - read, 0)}}
+    put("usage", Usage(len(prompt), len(written), len(prompt) + len(written), extra=details))
+    put("finish", Finish(reason))
+
+
+async def complete_code(
+    provider: local.LocalProvider, code: CodeContext, **options: Any
+) -> AsyncGenerator[Event, None]:
+    """The suggestion for ``code`` from the embedded model, streamed, in turn with chats (one worker)."""
+    settings = {**_DEFAULTS, **local.local_settings(provider.spec.settings)}
+
+    def work(put: local.Put, cancelled: threading.Event) -> None:
+        assert isinstance(cancelled, AbortFlag)
+        _complete(local.load_model(provider.spec.settings), code, settings, options, put, cancelled)
+
+    async for event in local.stream_on_worker(work, AbortFlag()):
+        yield event
