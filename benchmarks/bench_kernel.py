@@ -9,8 +9,9 @@ ipywidgets). Prints p50/p99/max per kind, idle and while streaming. Goal: p99 < 
 
 ``--through <server URL> --token <token>`` measures instead what a notebook's browser sees: a
 kernel started by that Jupyter server, ``execute_request`` round trips (``1+1``) through the
-server's kernel websocket, one after another until standard input closes; prints p50/p99/max as
-JSON (``bench_relay.py`` runs it during its 500-stream burst).
+server's kernel websocket, one after another from a first line on standard input until it
+closes (``ready`` is printed once the kernel is warm); prints p50/p99/max as JSON
+(``bench_relay.py`` runs it during its 500-stream burst).
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ async def through_server(base: str, token: str) -> dict[str, Any]:
     for _ in range(5):  # the kernel is up and warm
         await round_trip()
     print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)  # "go"
     stop = asyncio.ensure_future(asyncio.to_thread(sys.stdin.read))
     times: list[float] = []
     while not stop.done():

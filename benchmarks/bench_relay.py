@@ -194,6 +194,10 @@ class Bench:
         assert pollers["kernel"].stdout is not None
         pollers["kernel"].stdout.readline()  # "ready": the kernel is up and warm
         time.sleep(0.5)  # the other pollers' imports done
+        for poller in pollers.values():  # all start measuring now, so only the loaded period counts
+            assert poller.stdin is not None
+            poller.stdin.write(b"go\n")
+            poller.stdin.flush()
         return pollers
 
     @staticmethod
