@@ -16,6 +16,7 @@ from tornado.http1connection import HTTP1Connection
 from tornado.iostream import IOStream, StreamClosedError
 
 from ..core.events import Event, encode
+from .loop_lag import loop_lag
 
 __all__ = ["StreamingMixin"]
 
@@ -73,9 +74,12 @@ class StreamingMixin(_Handler):
         A quiet server flushes every event at once. On a loaded one, or from a fast source
         whose whole answer arrives in one read, fewer and larger writes go out instead of
         one syscall per token. While a client reads slower than events come, the provider
-        is not read either (the last flush is awaited), so nothing piles up in memory.
+        is not read either (the last flush is awaited), so nothing piles up in memory. While
+        the loop runs behind, the stream pauses before reading on (:mod:`.loop_lag`), so
+        Jupyter's own requests are not starved; the first event never waits.
         """
         loop = asyncio.get_running_loop()
+        lag = loop_lag()
         pending: list[Event] = []
         flushed: asyncio.Future[None] | None = None
         scheduled: asyncio.Handle | None = None
@@ -88,12 +92,17 @@ class StreamingMixin(_Handler):
             flushed = self.flush()
             flushed.add_done_callback(_retrieved)
 
+        lag.stream_started()
         try:
             async with contextlib.aclosing(events):  # closing the provider's stream stops the model at its next token
                 async for event in events:
                     if not pending:
-                        if flushed is not None and not flushed.done():
-                            await flushed
+                        if flushed is not None:
+                            if not flushed.done():
+                                await flushed
+                            pause = lag.pause()
+                            if pause:
+                                await asyncio.sleep(pause)
                         scheduled = loop.call_soon(send)
                     pending.append(event)
             if scheduled is not None:
@@ -104,6 +113,7 @@ class StreamingMixin(_Handler):
         except StreamClosedError:
             pass
         finally:
+            lag.stream_ended()
             if scheduled is not None:
                 scheduled.cancel()
 
