@@ -87,7 +87,7 @@ def main() -> None:
         usage_ledger.day_totals(day)
         first_read = (time.perf_counter() - start) * 1e6
         again = per_call_us(lambda: usage_ledger.day_totals(day))
-    print(f"admit a turn: no policy {off:.1f} µs; with a policy (a slot of 2, a budget) {on:.1f} µs")
+    print(f"plan and admit a turn: no policy {off:.1f} µs; with a policy (a slot of 2, a budget) {on:.1f} µs")
     print(f"answer slot (flock on slot files) take + release: {slots:.1f} µs, {second_slot:.1f} µs when slot 0 is held;"
           f" shared counter file +1/-1 under flock: {counter:.1f} µs")
     print(f"record a turn (locked append): {record:.1f} µs; today's totals over 1,000 turns: {first_read:.0f} µs "
