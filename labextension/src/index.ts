@@ -48,6 +48,7 @@ const chat: JupyterFrontEndPlugin<IChatPanel> = {
   ): IChatPanel => {
     const panel = new ChatPanel({
       state,
+      restored: app.restored,
       openFile: path => void app.commands.execute('docmanager:open', { path })
     });
     panel.id = 'g4f-jupyter-chat';

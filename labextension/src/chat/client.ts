@@ -63,6 +63,11 @@ export class ChatClient {
     return this.transport.baseUrl + path;
   }
 
+  /** The same as a path from the server's root, as stored in messages (`/base/files/b/media/p.png`). */
+  path(path: string): string {
+    return new URL(this.url(path), location.href).pathname;
+  }
+
   api(path: string): string {
     return this.url(`backend-api/v2/${path}`);
   }

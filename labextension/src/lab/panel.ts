@@ -1,39 +1,53 @@
 /**
  * The right-sidebar panel: the one chat view, on Lab's server connection. The open chat is
- * remembered in Lab's state database, so reloading JupyterLab reopens it.
+ * remembered in Lab's state database (this workspace's) and in this browser, so reloading
+ * JupyterLab reopens it.
  */
 import type { IStateDB } from '@jupyterlab/statedb';
 import { Widget } from '@lumino/widgets';
 
 import { ChatClient } from '../chat/client';
 import { ChatView } from '../view/chatview';
-import { h, messageOf } from '../view/dom';
+import { h, local, messageOf } from '../view/dom';
 import type { ICodeAction, IPromptContext, IRemembered } from '../view/host';
 import { labTransport } from './transport';
 
 const STATE_KEY = 'g4f-jupyter:chat';
+const LOCAL_KEY = 'g4f:lab-current';
 
 export interface IPanelOptions {
   state: IStateDB | null;
+  /** Resolves once Lab has restored its workspace (and with it the state database). */
+  restored: Promise<void>;
   /** Open a file of the file browser (an export). */
   openFile(path: string): void;
 }
 
-/** The open chat's id in Lab's state database (read once at start, written on every change). */
-async function rememberedPlace(state: IStateDB | null): Promise<IRemembered> {
+/**
+ * The open chat's id: read once at start from the workspace's state, else from this browser
+ * (the workspace is saved a moment after a change; the browser's copy is written at once).
+ */
+async function rememberedPlace(state: IStateDB | null, restored: Promise<void>): Promise<IRemembered> {
   let id: string | null = null;
   try {
+    await restored;
     const saved = (await state?.fetch(STATE_KEY)) as { id?: unknown } | undefined;
     id = typeof saved?.id === 'string' ? saved.id : null;
   } catch {
-    // nothing remembered yet
+    // nothing remembered in the workspace
   }
+  id ??= local.get(LOCAL_KEY);
   return {
     recall: () => id,
     remember(next) {
       if (next !== id) {
         id = next;
         void state?.save(STATE_KEY, { id: next });
+        if (next) {
+          local.set(LOCAL_KEY, next);
+        } else {
+          local.remove(LOCAL_KEY);
+        }
       }
     }
   };
@@ -63,7 +77,7 @@ export class ChatPanel extends Widget {
 
   private async mount(options: IPanelOptions): Promise<ChatView> {
     const client = new ChatClient(labTransport());
-    const [config, place] = await Promise.all([client.config(), rememberedPlace(options.state)]);
+    const [config, place] = await Promise.all([client.config(), rememberedPlace(options.state, options.restored)]);
     const view = new ChatView({
       client,
       config,

@@ -12,7 +12,8 @@ export function labTransport(): ITransport {
   const settings = ServerConnection.makeSettings();
   return {
     baseUrl: settings.baseUrl,
-    fetch: (url, init) => ServerConnection.makeRequest(url, init ?? {}, settings),
+    // Lab's default `no-store` would add a cache-busting query argument, which the routes refuse as unknown.
+    fetch: (url, init) => ServerConnection.makeRequest(url, { cache: 'no-cache', ...init }, settings),
     authHeaders() {
       const headers: Record<string, string> = {};
       const xsrf = cookie('_xsrf');

@@ -111,13 +111,13 @@ export class Attachments {
         chip.textContent = `Reading… ${progress(0, total)}`;
         const size = await this.client.read(bucket, read => (chip.textContent = `Reading… ${progress(read, total)}`));
         local.set(`bucket:${bucket}`, JSON.stringify({ names: uploaded.files, size }));
-        const part = { bucket_id: bucket, url: this.client.api(`files/${bucket}`) };
+        const part = { bucket_id: bucket, url: this.client.path(`backend-api/v2/files/${bucket}`) };
         this.pending.push({ label: uploaded.files.join(', '), part });
         added.push(part);
       }
       for (const name of uploaded.media) {
         const file = files.find(f => f.name === name);
-        const part = { bucket_id: bucket, name, url: this.client.url(`files/${bucket}/media/${encodeURIComponent(name)}`) };
+        const part = { bucket_id: bucket, name, url: this.client.path(`files/${bucket}/media/${encodeURIComponent(name)}`) };
         this.pending.push({ label: name, part, preview: file ? URL.createObjectURL(file) : part.url });
         added.push(part);
       }

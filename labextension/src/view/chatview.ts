@@ -35,6 +35,8 @@ export class ChatView {
   private controller: AbortController | null = null;
   private editing: number | null = null;
   private saving: Promise<unknown> = Promise.resolve();
+  /** The id of the conversation drawn last. */
+  private shown = '';
   private readonly pickers: Pickers;
   private readonly attachments: Attachments;
   private readonly sharing: Sharing;
@@ -77,6 +79,8 @@ export class ChatView {
       deleted: id => this.remove(id)
     });
     this.build();
+    // back from another tab or window (where a chat may have been saved): the list shows it
+    window.addEventListener('focus', () => this.refreshList());
   }
 
   /** Fill the pickers and open the chat `id` (else the remembered one, else a new one). */
@@ -105,7 +109,12 @@ export class ChatView {
       h('p', 'g4fc-version', `g4f-jupyter ${this.host.config.version}`)
     );
     const main = h('div', 'g4fc-main');
-    main.addEventListener('click', () => this.closeList());
+    main.addEventListener('click', event => {
+      this.closeList();
+      if (!this.menu.contains(event.target as Node)) {
+        this.menu.open = false; // a click elsewhere closes the ⋯ menu
+      }
+    });
     main.append(this.header(), this.keys.panel, this.sharing.panel, this.messages, this.composer());
     this.messages.setAttribute('aria-live', 'polite');
     this.node.append(sidebar, main);
@@ -230,10 +239,13 @@ export class ChatView {
   private show(): void {
     const conversation = this.conversation;
     this.stopEditing(false);
-    this.attachments.clear();
-    this.system.value = conversation.system ?? '';
-    this.systemBox.open = Boolean(conversation.system);
-    this.sharing.reset();
+    if (conversation.id !== this.shown) {
+      this.shown = conversation.id; // another chat: its own attachments, system prompt and share panel
+      this.attachments.clear();
+      this.system.value = conversation.system ?? '';
+      this.systemBox.open = Boolean(conversation.system);
+      this.sharing.reset();
+    }
     this.host.place.remember(conversation.items.length ? conversation.id : null);
     if (this.host.webChatUrl) {
       this.webChat.href = this.host.webChatUrl(conversation.id);
@@ -337,10 +349,10 @@ export class ChatView {
     }
     try {
       const ids = await this.host.client.importConversations(JSON.parse(await file.text()));
-      this.info(`Imported ${ids.length} chat(s) from ${file.name}.`);
       if (ids.length) {
         await this.open(ids[0]);
       }
+      this.info(`Imported ${ids.length} chat(s) from ${file.name}.`);
     } catch (error) {
       this.report(`Import failed: ${messageOf(error)}`);
     }
