@@ -60,8 +60,6 @@ FULL_TIER: dict[str, str] = {
     "tests/magics/test_magic_shell.py": "embedded model",
     "tests/magics/test_magic_kernel.py": "kernels",
     "tests/magics/test_magic_context_kernel.py": "kernels",
-    "tests/pages/test_page_browser.py": "Chromium",
-    "tests/pages/test_page_markdown_keys.py": "Chromium, kernels",
     "tests/packaging/": "builds the wheel",
     "tests/notebooks/": "kernels, embedded model",
     "tests/widgets/": "kernels, Chromium",

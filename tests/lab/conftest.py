@@ -1,12 +1,19 @@
-"""A real JupyterLab server (with the installed g4f-jupyter Lab extension) for the panel tests."""
+"""A real JupyterLab server (with the installed g4f-jupyter Lab extension) for the panel and page tests,
+a loopback echo provider and Chromium."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import pytest_asyncio
+from pages.echo_peer import EchoOpenAI, add_echo_provider
+from playwright.async_api import Browser, async_playwright
+
+from tests.conftest import Serve
 
 # A notebook to insert code into: one cell, a kernelspec so Lab starts its kernel without asking.
 NOTEBOOK = {
@@ -29,3 +36,23 @@ def lab(tmp_path: Path, start_lab: Callable[..., tuple[str, str]]) -> tuple[str,
     root.mkdir()
     (root / "notes.ipynb").write_text(json.dumps(NOTEBOOK))
     return start_lab(root, BASE_URL)
+
+
+@pytest.fixture
+def echo(loopback: Serve, user_providers_dir: Path) -> str:
+    """Providers ``Echo`` (no key) and ``EchoKeyed`` (needs one) on one loopback echo server."""
+    EchoOpenAI.authorizations.clear()
+    base = loopback(EchoOpenAI) + "/v1"
+    add_echo_provider(user_providers_dir, "Echo", base)
+    add_echo_provider(user_providers_dir, "EchoKeyed", base, needs_key=True)
+    return base
+
+
+@pytest_asyncio.fixture
+async def browser(chromium_options: dict[str, Any]) -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        running = await pw.chromium.launch(**chromium_options)
+        try:
+            yield running
+        finally:
+            await running.close()

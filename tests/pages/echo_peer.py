@@ -1,19 +1,26 @@
 """A loopback OpenAI-compatible server that answers with the prompt it was sent.
 
 It speaks the real ``/v1/chat/completions`` SSE protocol over a real socket and records the
-``Authorization`` header of every request, so a test can see which key reached it.
+``Authorization`` header of every request, so a test can see which key reached it. Two
+prefixes of the question change how the echo comes back: ``slow:`` trickles it out word by
+word (time to press Stop), ``think:`` sends reasoning (``delta.reasoning_content``) first.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
+SLOW = "slow:"
+THINK = "think:"
+REASONING = "Let me think about this step by step."
+
 
 class EchoOpenAI(BaseHTTPRequestHandler):
-    """Streams back the text of the last user message in three SSE chunks."""
+    """Streams back the text of the last user message in three SSE chunks (see the prefixes above)."""
 
     authorizations: ClassVar[list[str | None]] = []
 
@@ -27,11 +34,38 @@ class EchoOpenAI(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).authorizations.append(self.headers.get("Authorization"))
         text = _last_user_text(body.get("messages") or [])
+        if text.startswith(SLOW):
+            self._trickle(text.removeprefix(SLOW))
+            return
+        if text.startswith(THINK):
+            self._think(text.removeprefix(THINK))
+            return
         thirds = [text[: len(text) // 3], text[len(text) // 3 : 2 * len(text) // 3], text[2 * len(text) // 3 :]]
         chunks: list[dict[str, Any]] = [
             {"choices": [{"delta": {"content": part}, "finish_reason": "stop" if i == 2 else None}]}
             for i, part in enumerate(thirds)
         ]
+        stream = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+        self._send(200, "text/event-stream", stream.encode())
+
+    def _trickle(self, text: str) -> None:
+        """One word every 50 ms, flushed as it goes (until the client hangs up)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        try:
+            for word in text.split(" ") * 40:
+                chunk = {"choices": [{"delta": {"content": word + " "}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+                time.sleep(0.05)
+            self.wfile.write(b"data: [DONE]\n\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # stopped by the client
+
+    def _think(self, text: str) -> None:
+        chunks = [{"choices": [{"delta": {"reasoning_content": REASONING}}]},
+                  {"choices": [{"delta": {"content": text}, "finish_reason": "stop"}]}]
         stream = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
         self._send(200, "text/event-stream", stream.encode())
 
