@@ -47,6 +47,7 @@ FULL_TIER: dict[str, str] = {
     "tests/core/test_core_local.py": "embedded model",
     "tests/core/test_core_openai.py": "embedded model behind llama_cpp.server",
     "tests/server/test_api_conversation.py": "embedded model",
+    "tests/server/test_complete_local.py": "embedded model",
     "tests/server/test_conversation_prepare.py": "embedded model",
     "tests/server/test_api_misc.py": "embedded model, espeak",
     "tests/server/test_request_doors.py": "embedded model",

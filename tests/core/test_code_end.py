@@ -19,11 +19,11 @@ def ends(head: str, text: str, tail: str = "", language: str = "python") -> str 
         ("x = foo(", "1, 2)\ny = 3\n", "1, 2)"),  # the statement ends with its line
         ("x = foo(", "1,\n    2)\ny = 3\n", "1,\n    2)"),  # brackets carry it over lines
         ("s = '''abc", "\ndef\n'''\nq = 1\n", "\ndef\n'''"),  # so does a triple-quoted string
-        ("d = {", "'a': 1,  # not a ':' that opens a block\n 'b': 2}\nq", "'a': 1,  # not a ':' that opens a block\n 'b': 2}"),
+        ("d = {", "'a': 1,  # a ':' in a comment\n 'b': 2}\nq", "'a': 1,  # a ':' in a comment\n 'b': 2}"),
         ("total = a + \\", "\n    b\nc = 1\n", "\n    b"),  # a backslash continues the line
-        ("    for i in ran", "ge(3):\n        print(i)\n        j = i\n    return j\n", "ge(3):\n        print(i)\n        j = i"),
+        ("  for i in ran", "ge(3):\n    f(i)\n    j = i\n  return j\n", "ge(3):\n    f(i)\n    j = i"),
         ("    for i in ran", "ge(3):\n        print(i)\n\n        j = i\n", "ge(3):\n        print(i)"),  # a blank line
-        ("    if x", ":\n        a = 1\n    else:\n        a = 2\n    return a\n", ":\n        a = 1\n    else:\n        a = 2"),
+        ("  if x", ":\n    a = 1\n  else:\n    a = 2\n  return a\n", ":\n    a = 1\n  else:\n    a = 2"),
         ("def f():", "\n    return 1\n\ndef g", "\n    return 1"),  # the cursor's line opened the block
         ("x = 1", "\ny = 2\nz", "\ny = 2"),  # the cursor's line was complete: the next statement
         ("@dec", "orator\ndef f():\n    pass\n\n", "orator\ndef f():\n    pass"),  # a decorator goes with its def

@@ -1,9 +1,14 @@
 """Code completion on the embedded model: the code before the cursor, continued to the end of its statement.
 
-Prompt. SmolLM2 has no fill-in-the-middle tokens; measured on stdlib snippets
-(``benchmarks/bench_complete.py``), the model continues plain code better than it answers a
-chat-formatted request, so the prompt is the code itself (the cell above, then the cell up
-to the cursor), cut to ``completion_context_tokens`` (see :mod:`..code_context`).
+Prompt. SmolLM2 has no fill-in-the-middle tokens, so the model continues the code before the
+cursor (the cell above, then the cell up to the cursor, cut to ``completion_context_tokens``:
+see :mod:`..code_context`). It continues it as the start of its own fenced answer in a chat
+turn ("continue this code"), in the model's chat template: on 200 development snippets of
+standard-library code (``benchmarks/bench_complete.py``) that made 84.5 % of suggestions parse
+and 33.5 % write the rest of the line exactly, against 78.5 % and 32.5 % for the plain code
+(and 73 % / 20 % when only the cursor's line is in the answer). The turn's ~40 tokens are the
+same for every cell of a notebook, so they are read once; the model closing its fence ends
+the suggestion.
 
 Healing. The cursor is usually inside a word (``retur``), whose tokens are not the ones the
 model saw in training (``return``): the prompt gives back its last token (and the rest of a
@@ -50,6 +55,7 @@ _DEFAULTS = {
 _SLICE = 64  # prompt tokens per evaluation: as fast as one batch (measured), and kept if cancelled
 _HEAL_TOKENS = 4  # at most this many prompt tokens are given back to be written again
 _WORD_END = re.compile(rb"\w+$")
+_FENCE = "```"  # the model closing its answer's code block: the suggestion is over
 
 
 class _Vocabulary:
@@ -143,15 +149,37 @@ def _resume(llm: Any, tokens: list[int]) -> int:
     return live
 
 
+_formatters: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _turn(llm: Any, code: CodeContext) -> list[int]:
+    """The chat turn, in the model's own template, whose answer the code before the cursor begins."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    formatter = _formatters.get(llm)
+    if formatter is None:
+        special = {name: llm.detokenize([token], special=True).decode() for name, token in (
+            ("eos_token", llm.token_eos()), ("bos_token", llm.token_bos()))}
+        formatter = _formatters[llm] = Jinja2ChatFormatter(llm.metadata["tokenizer.chat_template"], **special)
+    where = f" from {code.path}" if code.path else ""
+    messages: list[Any] = [
+        {"role": "system", "content": f"You are a code completion engine: you continue {code.language} code exactly "
+         "where it stops."},
+        {"role": "user", "content": f"Continue this code{where}."},
+    ]
+    text = formatter(messages=messages).prompt + f"```{code.language}\n"
+    return list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+
 def _prompt(llm: Any, code: CodeContext, budget: int) -> list[int]:
-    """The code before the cursor as tokens, at most ``budget`` of them, cut at a line start."""
+    """The chat turn, then the code before the cursor as tokens: at most ``budget`` of them, cut at a line start."""
     text = code.code_before()
     tokens: list[int] = llm.tokenize(text.encode("utf-8"), add_bos=False)
     drop = dropped(len(tokens), budget)
     if drop:
         cut = len(llm.detokenize(tokens[:drop]).decode("utf-8", "ignore"))
         tokens = llm.tokenize(from_line_start(text, cut).encode("utf-8"), add_bos=False)
-    return tokens
+    return _turn(llm, code) + tokens
 
 
 def _given_back(tokens: list[int], vocabulary: _Vocabulary) -> int:
@@ -224,25 +252,28 @@ def _complete(
     vocabulary = _vocabularies.get(llm)
     if vocabulary is None:
         vocabulary = _vocabularies[llm] = _Vocabulary(llm)
-    tokens = _prompt(llm, code, int(settings["completion_context_tokens"])) or llm.tokenize(b"\n", add_bos=False)
+    tokens = _prompt(llm, code, int(settings["completion_context_tokens"]))
     back = min(_given_back(tokens, vocabulary), len(tokens) - 1)
     prompt, again = tokens[: len(tokens) - back], b"".join(vocabulary.pieces[t] for t in tokens[len(tokens) - back :])
     max_tokens = int(options.get("max_tokens") or settings["completion_max_tokens"])
     stop = options.get("stop") or ()
-    suggestion = Suggestion(code.cursor, (stop,) if isinstance(stop, str) else tuple(stop))
+    suggestion = Suggestion(code.cursor, (_FENCE, *((stop,) if isinstance(stop, str) else stop)))
     answer = _Answer(put, Throttle(local._FLUSH_SECONDS))
     written: list[int] = []
-    produced, fed, read, reason = b"", 0, 0, "cancelled"
+    produced, fed, reason = b"", 0, "cancelled"
     llama_cpp.llama_perf_context_reset(llm.ctx)
     with flag.armed(llm.ctx):
         _live = weakref.ref(llm)  # from here on the context holds this completion (whatever it read)
         reused = min(_resume(llm, prompt), len(prompt) - 1)
-        if _read(llm, prompt, reused, flag):
+        complete = _read(llm, prompt, reused, flag)
+        # llama.cpp counts what it read when it next waits for its threads: wait now, so that an aborted
+        # evaluation is counted here, not in the next request's figures
+        llama_cpp.llama_synchronize(llm.ctx)
+        read = int(llama_cpp.llama_perf_context(llm.ctx).n_p_eval)
+        if complete:
             reason = "length"
             while len(written) < max_tokens and not flag.is_set():
                 token = _most_likely(llm, vocabulary.writing(again) if again else None)
-                if not written:  # reading the logits waited for the prompt: llama.cpp has counted it now
-                    read = int(llama_cpp.llama_perf_context(llm.ctx).n_p_eval)
                 if not again and vocabulary.is_end(token):
                     reason = "stop"
                     break
