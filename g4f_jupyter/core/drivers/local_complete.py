@@ -129,6 +129,7 @@ local.before_chat.append(_keep_context)
 
 
 def _common(a: Any, b: list[int]) -> int:
+    """How many tokens ``a`` and ``b`` start with alike."""
     size = min(len(a), len(b))
     differ = np.flatnonzero(np.asarray(a[:size]) != np.asarray(b[:size]))
     return int(differ[0]) if differ.size else size
