@@ -46,7 +46,7 @@ SHARE_CSP = (
 _STATIC_TYPES = {".js", ".css", ".woff2"}
 _LICENCES = "THIRD-PARTY-LICENSES.txt"
 # What the shared view loads (never the chat page's own script): no data, nothing about anyone.
-_SHARED_VIEW = ("share.js", "chat.css", "chunks/", "fonts/", _LICENCES)
+_SHARED_VIEW = ("share.js", "chat.css", "fonts/", _LICENCES)
 
 
 def _relative(root: Path, path: Path) -> str | None:

@@ -23,10 +23,9 @@ const result = await build({
   outdir: OUT,
   bundle: true,
   minify: true,
-  // ES modules: the page and the shared view load the renderer they share once, as one chunk.
-  format: 'esm',
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
+  // Classic scripts, each whole: a module script is fetched in CORS mode, which a JupyterHub
+  // single-user server treats as an API call that must carry the XSRF token (it answers 302).
+  format: 'iife',
   target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
   // Browsers take KaTeX's first font format, woff2; the older formats it names are never fetched.
   loader: { '.woff2': 'file' },
@@ -66,7 +65,7 @@ const sections = packages.map(root => {
 });
 writeFileSync(
   join(OUT, LICENCES),
-  'The g4f-jupyter page bundles (chat.js, share.js, chunks/, chat.css, fonts/) contain these packages, unmodified:\n\n' +
+  'The g4f-jupyter page bundles (chat.js, share.js, chat.css, fonts/) contain these packages, unmodified:\n\n' +
     sections.join('\n\n')
 );
 

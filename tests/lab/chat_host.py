@@ -83,7 +83,7 @@ class Chat:
         return listed
 
     async def shot(self, folder: Path, name: str) -> None:
-        await self.page.screenshot(path=str(folder / f"chat-{self.host}-{name}.png"))
+        await self.page.screenshot(path=str(folder / f"chat-{self.host}-{name}.png"), animations="disabled")
 
 
 async def open_chat(

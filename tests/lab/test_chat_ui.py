@@ -227,6 +227,13 @@ async def test_attached_files_show_progress_are_prepared_and_go_along_with_the_q
     await expect(thumb).to_have_attribute("alt", "red.png")
     assert await thumb.evaluate(LOADED_WIDTH) == 2  # served by this server
     await expect(chips).to_have_count(0)  # attached once, not to every question
+
+    # an image link in an answer (as generated media come) shows the picture, linking to it
+    media = parts[1]["url"]
+    linked = (await chat.ask(f"[![a red square]({media})]({media})")).locator(".g4fc-content a img")
+    assert await linked.evaluate(LOADED_WIDTH) == 2
+    await expect(linked).to_have_attribute("alt", "a red square")
+    await expect(linked.locator("xpath=..")).to_have_attribute("target", "_blank")
     await chat.shot(artifacts_dir, "attach")
     assert not chat.errors, chat.errors
 
