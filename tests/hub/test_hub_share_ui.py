@@ -190,8 +190,9 @@ async def test_alices_page_shares_with_hub_users_and_the_link_opens_for_bob(
     response = await bob_page.goto(link)
     assert response is not None and response.status == 200
     # drawn by the same chat bundle as on alice's server, served by the shares service
-    await expect(bob_page.locator("article.g4fc-user")).to_have_text(["Say hello to the team.", "And goodbye."])
-    await expect(bob_page.locator("article.g4fc-assistant .g4fc-role").first).to_contain_text("HubModel")
+    await expect(bob_page.locator("article.g4fc-user .g4fc-content")).to_have_text(
+        ["Say hello to the team.", "And goodbye."])
+    await expect(bob_page.locator("article.g4fc-assistant .g4fc-role").first).to_contain_text("Team model")  # its label
     assert bob_page.url == link  # read at the hub link itself, not redirected elsewhere
     await bob_page.screenshot(path=str(artifacts_dir / "g4f-hub-shared-view.png"), full_page=True)
 
