@@ -10,6 +10,7 @@ import { IMainMenu } from '@jupyterlab/mainmenu';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IStateDB } from '@jupyterlab/statedb';
 
+import { inlineCompletion } from './completer';
 import { placeCodeCells } from './lab/codecells';
 import { chatIcon } from './lab/icon';
 import { insertBelowActiveCell } from './lab/notebook';
@@ -117,4 +118,4 @@ const codeCells: JupyterFrontEndPlugin<void> = {
   activate: (_app: JupyterFrontEnd, notebooks: INotebookTracker) => placeCodeCells(notebooks)
 };
 
-export default [chat, insertCode, codeCells];
+export default [chat, insertCode, codeCells, inlineCompletion];
