@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,18 +27,20 @@ from ..core.drivers.local import LocalProvider
 from ..core.drivers.openai import OpenAIProvider
 from ..core.events import Content, Event
 from ..core.provider import ChatMessage, Provider
-from ..core.runner import Candidate, run_chat
+from ..core.runner import Candidate, ChatRequest, run_chat
 from .fences import code_blocks, code_of
 from .policy import admit
 from .request import build_request
 from .settings import OperatorSettings, current_settings
 from .validation import Text, json_object, validate
 
-__all__ = ["CompleteBody", "chat_messages", "open_completion"]
+__all__ = ["PREPARE", "CompleteBody", "chat_messages", "open_completion", "prepare_completion", "prepares"]
 
 _TEXT_LIMIT = 1_000_000  # characters of code around the cursor (the body's own limit is checked first)
 _CHAT_CONTEXT_CHARS = 6_000  # code before the cursor a chat request carries (and 2,000 after it)
 _CHAT_MAX_TOKENS = 256  # a chat model may wrap the code in a fence and a sentence
+PREPARE = "prepare"
+"""The ``action`` that reads a cell's context ahead of the first keystroke."""
 
 
 class CompleteBody(BaseModel):
@@ -57,6 +59,7 @@ class CompleteBody(BaseModel):
     stop: Text | list[Text] | None = None
     api_key: Text | dict[Text, Text] | None = None
     api_base: Text | None = None
+    action: Literal["prepare"] | None = None  # read the context ahead, suggest nothing (a cell got the focus)
 
 
 _SYSTEM = (
@@ -152,11 +155,10 @@ class _Completer(Provider):
         return _suggest(self.provider, model, self.code, messages, kwargs)
 
 
-def open_completion(
-    body: Any, headers: Mapping[str, str] | None = None, settings: OperatorSettings | None = None
-) -> AsyncGenerator[Event, None]:
-    """The suggestion's event stream for a ``/complete`` body; bad input, an unknown provider or model, a
-    missing key or the policy's refusal raise here, before any output."""
+def _completion(
+    body: Any, headers: Mapping[str, str] | None, settings: OperatorSettings | None
+) -> tuple[CodeContext, ChatRequest, OperatorSettings]:
+    """The code at the cursor and the request for it, validated like a chat's."""
     settings = settings or current_settings()
     checked = validate(CompleteBody, json_object(body))
     code = CodeContext(checked.prefix, checked.suffix, checked.language, checked.path, checked.cell_context or "")
@@ -175,6 +177,37 @@ def open_completion(
         (),
         settings,
     )
+    return code, request, settings
+
+
+def prepares(body: Any) -> bool:
+    """Whether a ``/complete`` body asks to read ahead (``"action": "prepare"``) rather than for a suggestion."""
+    return isinstance(body, dict) and body.get("action") == PREPARE
+
+
+def open_completion(
+    body: Any, headers: Mapping[str, str] | None = None, settings: OperatorSettings | None = None
+) -> AsyncGenerator[Event, None]:
+    """The suggestion's event stream for a ``/complete`` body; bad input, an unknown provider or model, a
+    missing key or the policy's refusal raise here, before any output."""
+    code, request, settings = _completion(body, headers, settings)
     admission = admit(request, settings)
     completers = [Candidate(_Completer(c.provider, code), c.model) for c in admission.candidates]
     return admission.metered(run_chat(request, completers), request)
+
+
+async def prepare_completion(
+    body: Any, headers: Mapping[str, str] | None = None, settings: OperatorSettings | None = None
+) -> None:
+    """Have the embedded model read the context of a ``/complete`` body ahead of the first keystroke.
+
+    Checked and refused as a completion would be; nothing is generated, no usage recorded and no
+    answer slot held. Other providers keep no context of ours: there is nothing for them to do.
+    """
+    code, request, settings = _completion(body, headers, settings)
+    admission = admit(request, settings)
+    if admission.slot is not None:
+        admission.slot.release()
+    provider = admission.candidates[0].provider
+    if isinstance(provider, LocalProvider):
+        await local_complete.read_ahead(provider, code)

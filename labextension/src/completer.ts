@@ -1,7 +1,8 @@
 /**
  * Inline code completion in notebooks, consoles and files: the provider "g4f" of JupyterLab's inline
- * completer. Each keystroke stops the request of the one before (the server stops its model) and,
- * after a short pause in typing, asks `POST backend-api/v2/complete` for the code at the cursor,
+ * completer. When a code cell gets the focus the server reads its context ahead (the embedded model then
+ * reads only what is typed). Each keystroke stops the request of the one before (the server stops its
+ * model) and, after a short pause in typing, asks `POST backend-api/v2/complete` for the code at the cursor,
  * with the cell above as context and the kernel's language; the ghost text grows as the answer
  * streams in. Tab accepts it and Esc dismisses it (Lab's own keys). The provider and model are Lab
  * settings (Settings › Inline Completer › g4f); left empty, the server's `completion_provider`
@@ -17,7 +18,7 @@ import {
   IInlineCompletionProvider,
   InlineCompletionTriggerKind
 } from '@jupyterlab/completer';
-import { NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import type { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { Widget } from '@lumino/widgets';
@@ -31,6 +32,7 @@ import { labTransport } from './lab/transport';
 const DEFAULT_DELAY = 150;
 
 interface ISettings {
+  enabled: boolean;
   provider: string;
   model: string;
   delay: number;
@@ -122,7 +124,7 @@ export class G4FInlineProvider implements IInlineCompletionProvider {
   };
   readonly activity = new Activity();
 
-  private settings: ISettings = { provider: '', model: '', delay: DEFAULT_DELAY };
+  private settings: ISettings = { enabled: true, provider: '', model: '', delay: DEFAULT_DELAY };
   private current: AbortController | null = null;
   private running = new Map<string, IRunning>();
   private serial = 0;
@@ -132,6 +134,7 @@ export class G4FInlineProvider implements IInlineCompletionProvider {
 
   configure(settings: { [property: string]: unknown }): void {
     this.settings = {
+      enabled: settings.enabled !== false,
       provider: typeof settings.provider === 'string' ? settings.provider : '',
       model: typeof settings.model === 'string' ? settings.model : '',
       delay: typeof settings.delay === 'number' ? settings.delay : DEFAULT_DELAY
@@ -152,7 +155,7 @@ export class G4FInlineProvider implements IInlineCompletionProvider {
     controller.signal.addEventListener('abort', done);
     try {
       const body = await this.body(request, context);
-      const response = await this.transport.fetch(`${this.transport.baseUrl}backend-api/v2/complete`, {
+      const response = await this.transport.fetch(this.url(), {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
         body: JSON.stringify(body),
@@ -192,6 +195,40 @@ export class G4FInlineProvider implements IInlineCompletionProvider {
     }
   }
 
+  /**
+   * Have the server read the active cell's context as the cell gets the focus (`action: "prepare"`), so the
+   * embedded model's first suggestion there reads only what is typed; stopped by the next keystroke.
+   */
+  prepare(panel: NotebookPanel): void {
+    const cell = panel.content.activeCell;
+    this.current?.abort();
+    if (!this.settings.enabled || !cell || cell.model.type !== 'code') {
+      return;
+    }
+    const controller = new AbortController();
+    this.current = controller;
+    const source = cell.model.sharedModel.getSource();
+    const request = { text: source, offset: source.length, mimeType: cell.model.mimeType };
+    const context = {
+      widget: panel,
+      triggerKind: InlineCompletionTriggerKind.Automatic,
+      session: panel.sessionContext.session
+    };
+    void sleep(2 * this.settings.delay, controller.signal)
+      .then(async () => {
+        if (!controller.signal.aborted) {
+          const body = { ...(await this.body(request, context)), action: 'prepare' };
+          await this.transport.fetch(this.url(), {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(body),
+            signal: controller.signal
+          });
+        }
+      })
+      .catch(() => undefined); // reading ahead is a help, never an error to show
+  }
+
   /** The rest of a suggestion, as it streams in (Lab shows each update as the ghost text). */
   async *stream(token: string): AsyncGenerator<{ response: IInlineCompletionItem }> {
     const running = this.running.get(token);
@@ -213,6 +250,10 @@ export class G4FInlineProvider implements IInlineCompletionProvider {
       running.done();
     }
     yield { response: { insertText: text, isIncomplete: false } };
+  }
+
+  private url(): string {
+    return `${this.transport.baseUrl}backend-api/v2/complete`;
   }
 
   /** An error shown in the ghost text when asked for explicitly (Alt+\), and only logged while typing. */
@@ -297,10 +338,20 @@ export const inlineCompletion: JupyterFrontEndPlugin<void> = {
   description: 'Inline code completion (ghost text) from g4f, offline with the embedded model.',
   autoStart: true,
   requires: [ICompletionProviderManager],
-  optional: [IStatusBar],
-  activate: (_app: JupyterFrontEnd, manager: ICompletionProviderManager, statusBar: IStatusBar | null) => {
+  optional: [IStatusBar, INotebookTracker],
+  activate: (
+    _app: JupyterFrontEnd,
+    manager: ICompletionProviderManager,
+    statusBar: IStatusBar | null,
+    notebooks: INotebookTracker | null
+  ) => {
     const provider = new G4FInlineProvider(labTransport());
     manager.registerInlineProvider(provider);
+    notebooks?.activeCellChanged.connect(tracker => {
+      if (tracker.currentWidget) {
+        provider.prepare(tracker.currentWidget);
+      }
+    });
     statusBar?.registerStatusItem('g4f-jupyter:completion-status', {
       item: new ActivityItem(provider.activity),
       align: 'left',

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Response, expect
 
 NOTEBOOK = {
     "cells": [
@@ -108,7 +108,14 @@ async def test_ghost_text_streams_in_and_tab_inserts_it(
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     await _open(page, url, token)
     cell = page.locator(".jp-Notebook .jp-Cell").nth(1)
-    await cell.locator(".cm-content").click()
+
+    def reads_ahead(response: Response) -> bool:  # the cell's context, sent as it gets the focus
+        sent = json.loads(response.request.post_data or "{}") if response.url.endswith("/complete") else {}
+        return sent.get("action") == "prepare" and sent.get("cell_context") == "import math"
+
+    async with page.expect_response(reads_ahead, timeout=10_000) as prepared:
+        await cell.locator(".cm-content").click()
+    assert (await prepared.value).status == 204
     await page.keyboard.type("radius = 2\narea = math.")
     ghost = cell.locator(".jp-GhostText")
     await expect(ghost).to_have_text("pi", timeout=30_000)  # the first piece shows while the rest streams

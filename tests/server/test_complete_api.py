@@ -149,6 +149,17 @@ async def test_bad_requests_name_the_field(
 
 
 @pytest.mark.asyncio
+async def test_reading_ahead_asks_nothing_of_a_remote_provider(raw_fetch, loopback, user_providers_dir) -> None:
+    handler = peer(completions=True)
+    add_provider(user_providers_dir, "Fim", loopback(handler))
+    response = await raw_fetch(URL, "POST", body=complete_body(provider="Fim", action="prepare"))
+    assert response.code == 204 and response.body == b""
+    assert handler.seen == []  # it keeps no context of ours to fill
+    refused = await raw_fetch(URL, "POST", body=complete_body(provider="Fim", action="guess"))
+    assert refused.code == 400
+
+
+@pytest.mark.asyncio
 async def test_anonymous_is_refused(raw_fetch, error_message) -> None:
     response = await raw_fetch(URL, "POST", body=complete_body(), auth=False)
     assert response.code == 403

@@ -64,6 +64,17 @@ async def test_the_next_keystroke_reads_only_what_was_typed(raw_fetch) -> None:
 
 
 @pytest.mark.asyncio
+async def test_reading_ahead_leaves_the_first_suggestion_only_what_was_typed(raw_fetch) -> None:
+    import textwrap as module
+
+    cell = stdlib_code(module, 80) + "\n\ndef shorten_all(texts, width):\n    return [shorten(t"
+    prepared = await raw_fetch(URL, "POST", body=body(cell, action="prepare"))  # the cell got the focus
+    assert prepared.code == 204 and prepared.body == b""
+    first = usage_of((await raw_fetch(URL, "POST", body=body(cell + ", wid"))).body)  # then came typing
+    assert first["prompt_tokens"] > 300 and read(first) <= 40
+
+
+@pytest.mark.asyncio
 async def test_a_closed_connection_stops_reading_and_keeps_what_was_read(server_url, jp_auth_header, raw_fetch):
     import string as module
 
