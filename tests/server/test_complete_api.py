@@ -6,13 +6,19 @@ other has only ``/v1/chat/completions`` and answers with a fenced block, as chat
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from g4f_jupyter.service.complete import CompleteBody
 
 URL = "backend-api/v2/complete"
 PREFIX = "class Counter:\n    def bump(self):\n        x = se"
@@ -163,3 +169,35 @@ async def test_reading_ahead_asks_nothing_of_a_remote_provider(raw_fetch, loopba
 async def test_anonymous_is_refused(raw_fetch, error_message) -> None:
     response = await raw_fetch(URL, "POST", body=complete_body(), auth=False)
     assert response.code == 403
+
+
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@pytest.mark.asyncio
+async def test_any_value_in_any_field_is_a_clear_answer(
+    server_url, jp_auth_header, loopback, user_providers_dir, jp_serverapp
+) -> None:
+    """Hostile bodies: never a 5xx; every refusal a JSON error with a message (150 cases)."""
+    add_provider(user_providers_dir, "Fim", loopback(peer(completions=True)))
+    jp_serverapp.web_app.settings["g4f_settings"].completion_provider = "Fim"
+    statuses: dict[int, int] = {}
+
+    @settings(max_examples=150, deadline=None, database=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(field=st.sampled_from([*CompleteBody.model_fields, "colour"]), value=_values)
+    def check(field: str, value: Any) -> None:
+        with httpx.Client(base_url=server_url, headers=jp_auth_header, timeout=30) as client:
+            response = client.post(URL, json={**complete_body(), field: value})
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        assert response.status_code < 500, response.text
+        if response.status_code >= 400:
+            assert response.headers["content-type"].startswith("application/json")
+            assert response.json()["error"]["message"].strip()
+
+    await asyncio.to_thread(check)
+    assert statuses.get(200) and statuses.get(400)  # both kinds of bodies were sent
