@@ -38,6 +38,7 @@ import os
 import secrets
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_relay import free_port, start_server
+from bench_relay import free_port, wait_for
 from code_snippets import Snippet, cut_snippets, line_matches, parses
 
 COMPLETE = "/backend-api/v2/complete"
@@ -91,12 +92,29 @@ async def direct(request: dict[str, Any]) -> Timing:
 
 
 class Server:
-    """A real ``jupyter server`` with the extension, in its own process."""
+    """A real ``jupyter server`` with the extension, in its own process, its own data and providers."""
 
     def __init__(self, root: Path) -> None:
-        root.mkdir()
         self.port, self.token = free_port(), secrets.token_hex(16)
-        self.process = start_server(root, self.port, self.token)
+        (root / "config").mkdir(parents=True)
+        config = {
+            "ServerApp": {
+                "jpserver_extensions": {"g4f_jupyter": True}, "port": self.port, "ip": "127.0.0.1",
+                "open_browser": False, "root_dir": str(root), "log_level": "WARN", "allow_root": True,
+            },
+            "IdentityProvider": {"token": self.token},
+        }
+        (root / "config" / "jupyter_server_config.json").write_text(json.dumps(config))
+        env = {
+            **os.environ,
+            **{f"JUPYTER_{kind.upper()}_DIR": str(root / kind) for kind in ("config", "data", "runtime")},
+            "G4F_JUPYTER_DATA_DIR": str(root / "g4f-data"),
+            "G4F_JUPYTER_PROVIDERS_DIR": str(root / "providers"),
+        }
+        log = (root / "server.log").open("wb")
+        command = [sys.executable, "-m", "jupyter_server"]
+        self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        wait_for(f"http://127.0.0.1:{self.port}/api/status", self.process, {"Authorization": f"token {self.token}"})
 
     def raw_request(self, request: dict[str, Any]) -> bytes:
         payload = json.dumps(request).encode()
