@@ -1,36 +1,27 @@
 /**
  * g4f chat in JupyterLab: the one chat view in a right-sidebar panel (launcher, command palette,
- * View menu), the Lab-only features that plug into it (Insert into notebook), and the code cells
+ * View menu), the Lab-only features that plug into it (Insert into notebook; the notebook's context,
+ * Explain and Fix: ./lab/context/plugin), and the code cells
  * of `%%g4f -f code`, which a re-run replaces instead of adding another (./lab/codecells).
  */
 import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
-import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { IStateDB } from '@jupyterlab/statedb';
 
 import { inlineCompletion } from './completer';
 import { placeCodeCells } from './lab/codecells';
 import { chatIcon } from './lab/icon';
-import { insertBelowActiveCell } from './lab/notebook';
-import { ChatPanel } from './lab/panel';
+import { notebookContext } from './lab/context/plugin';
+import { insertCode as insertIntoNotebook } from './lab/notebook';
+import { ChatPanel, panelService } from './lab/panel';
 import { IChatPanel } from './lab/tokens';
 
 export { IChatPanel } from './lab/tokens';
 
 const OPEN = 'g4f-jupyter:open-chat';
-
-/** Remove `entry` from `list` (what the plug-in points hand back). */
-function remover<T>(list: T[], entry: T): () => void {
-  list.push(entry);
-  return () => {
-    const index = list.indexOf(entry);
-    if (index >= 0) {
-      list.splice(index, 1);
-    }
-  };
-}
 
 const chat: JupyterFrontEndPlugin<IChatPanel> = {
   id: 'g4f-jupyter:chat',
@@ -75,14 +66,7 @@ const chat: JupyterFrontEndPlugin<IChatPanel> = {
     launcher?.add({ command: OPEN, category: 'Other', rank: 0 });
     menu?.viewMenu.addGroup([{ command: OPEN }], 100);
 
-    return {
-      addCodeAction: action => remover(panel.codeActions, action),
-      addContext: context => remover(panel.contexts, context),
-      ask: async text => {
-        open();
-        await (await panel.ready).ask(text);
-      }
-    };
+    return panelService(panel, open);
   }
 };
 
@@ -96,16 +80,7 @@ const insertCode: JupyterFrontEndPlugin<void> = {
       label: 'Insert into notebook',
       className: 'g4fc-insert',
       title: 'Add this code as a new cell below the active cell of the notebook',
-      run: async code => {
-        if (!notebooks.currentWidget) {
-          const created: NotebookPanel = await app.commands.execute('notebook:create-new');
-          await created.context.ready;
-          app.shell.activateById(created.id);
-        }
-        if (!insertBelowActiveCell(notebooks, code)) {
-          throw new Error('open a notebook to insert code into it');
-        }
-      }
+      run: code => insertIntoNotebook(app, notebooks, code)
     });
   }
 };
@@ -118,4 +93,4 @@ const codeCells: JupyterFrontEndPlugin<void> = {
   activate: (_app: JupyterFrontEnd, notebooks: INotebookTracker) => placeCodeCells(notebooks)
 };
 
-export default [chat, insertCode, codeCells, inlineCompletion];
+export default [chat, insertCode, codeCells, inlineCompletion, notebookContext];

@@ -112,6 +112,10 @@ export function answerRequest(conversation: IConversation, options: IAnswerOptio
   if (options.action) {
     body.action = options.action;
   }
+  const question = [...conversation.items].reverse().find(item => item.role === 'user');
+  if (question?.context?.length) {
+    body.context = question.context; // the server puts it just before the question
+  }
   const state = options.provider ? conversation.data?.[options.provider] : undefined;
   if (state !== undefined) {
     body.conversation = state;

@@ -3,6 +3,14 @@
  * the parts a message's content is made of (§4.6), the streamed events (§2.4) and the catalog (§3).
  */
 
+import type { IContextItem } from './context';
+
+/** Where an answer's code would go, as the host that asked names it (Lab: a notebook's cell). */
+export interface ICodeTargetRef {
+  kind: string;
+  [key: string]: unknown;
+}
+
 /** One part of a message's content: text, a bucket's text, a bucket's media file, or inline media. */
 export type ContentPart =
   | { type: 'text'; text: string }
@@ -44,6 +52,10 @@ export interface IChatItem {
   continue?: unknown;
   /** What the server handed back for another version of this answer (`variant` event). */
   variant?: unknown;
+  /** A question's context items (cells, outputs, files, variables): sent with it again on Regenerate. */
+  context?: IContextItem[];
+  /** What a question's answer may replace (a cell, for Fix): its code shows as a diff there. */
+  target?: ICodeTargetRef;
   [key: string]: unknown;
 }
 

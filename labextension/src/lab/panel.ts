@@ -9,7 +9,8 @@ import { Widget } from '@lumino/widgets';
 import { ChatClient } from '../chat/client';
 import { ChatView } from '../view/chatview';
 import { h, local, messageOf } from '../view/dom';
-import type { ICodeAction, IPromptContext, IRemembered } from '../view/host';
+import type { CodeTargetResolver, ICodeAction, IMentionSource, IRemembered } from '../view/host';
+import type { IChatPanel } from './tokens';
 import { labTransport } from './transport';
 
 const STATE_KEY = 'g4f-jupyter:chat';
@@ -55,7 +56,8 @@ async function rememberedPlace(state: IStateDB | null, restored: Promise<void>):
 
 export class ChatPanel extends Widget {
   readonly codeActions: ICodeAction[] = [];
-  readonly contexts: IPromptContext[] = [];
+  readonly mentions: IMentionSource[] = [];
+  readonly codeTargets: CodeTargetResolver[] = [];
   /** The view, once the server has said how to link to it. */
   readonly ready: Promise<ChatView>;
 
@@ -83,7 +85,8 @@ export class ChatPanel extends Widget {
       config,
       place,
       codeActions: this.codeActions,
-      contexts: this.contexts,
+      mentions: this.mentions,
+      codeTargets: this.codeTargets,
       webChatUrl: id => new URL(client.url(`g4f/?id=${encodeURIComponent(id)}`), location.href).href,
       openFile: options.openFile
     });
@@ -91,4 +94,33 @@ export class ChatPanel extends Widget {
     await view.start();
     return view;
   }
+}
+
+/** Add `entry` to `list`; the function that takes it out again. */
+function added<T>(list: T[], entry: T): () => void {
+  list.push(entry);
+  return () => {
+    const index = list.indexOf(entry);
+    if (index >= 0) {
+      list.splice(index, 1);
+    }
+  };
+}
+
+/** The panel as other plug-ins see it (`open` shows it in the sidebar). */
+export function panelService(panel: ChatPanel, open: () => void): IChatPanel {
+  return {
+    addCodeAction: action => added(panel.codeActions, action),
+    addContext: chip => {
+      void panel.ready.then(view => view.chips.set(chip));
+      return () => void panel.ready.then(view => view.chips.remove(chip.key, chip));
+    },
+    addMentions: source => added(panel.mentions, source),
+    addCodeTarget: resolve => added(panel.codeTargets, resolve),
+    ask: async (text, options) => {
+      open();
+      await (await panel.ready).ask(text, options);
+    },
+    context: async () => (await panel.ready).context()
+  };
 }

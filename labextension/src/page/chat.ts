@@ -47,7 +47,6 @@ async function main(): Promise<void> {
       remember: id => (id ? local.set(CURRENT, id) : local.remove(CURRENT))
     },
     codeActions: [],
-    contexts: [],
     sse: query.get('format') === 'sse'
   });
   document.body.append(view.node);

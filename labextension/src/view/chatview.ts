@@ -18,22 +18,35 @@ import {
   titleFrom,
   touch
 } from '../chat/conversation';
+import type { IContextItem } from '../chat/context';
 import { foldEvent, hasAnswer, startTurn } from '../chat/fold';
-import type { ContentPart, IChatItem, IConversation } from '../chat/types';
+import type { IChatItem, ICodeTargetRef, IConversation } from '../chat/types';
 import { Attachments } from './attach';
+import { ContextChips } from './chips';
 import { button, h, link, messageOf } from './dom';
-import type { IChatHost } from './host';
+import type { IChatHost, ICodeTarget } from './host';
 import { KeysPanel } from './keys';
 import { ConversationList } from './list';
+import { Mentions } from './mentions';
 import { MessageView } from './message';
 import { Pickers } from './pickers';
 import { Sharing } from './sharing';
 
+/** How a plug-in asks (Explain, Fix): exactly this context instead of the chips', and what the answer may replace. */
+export interface IAskOptions {
+  context?: IContextItem[];
+  target?: ICodeTargetRef;
+}
+
 export class ChatView {
   readonly node = h('div', 'g4fc-view');
+  /** The context chips of the composer (hosts add to them). */
+  readonly chips = new ContextChips();
   private conversation: IConversation = newConversation();
   private controller: AbortController | null = null;
   private editing: number | null = null;
+  /** A question is being put together (its context read): Enter again waits. */
+  private sending = false;
   private saving: Promise<unknown> = Promise.resolve();
   /** The id of the conversation drawn last. */
   private shown = '';
@@ -55,6 +68,7 @@ export class ChatView {
   private readonly importInput = h('input', 'g4fc-import-file');
   private readonly menu = h('details', 'g4fc-menu');
   private readonly sidebar = h('aside', 'g4fc-sidebar');
+  private readonly mentions: Mentions;
 
   constructor(private readonly host: IChatHost) {
     const client = host.client;
@@ -66,6 +80,7 @@ export class ChatView {
     );
     this.sharing = new Sharing(client, host.config, () => this.conversation, text => this.report(text));
     this.keys = new KeysPanel(client);
+    this.mentions = new Mentions(this.prompt, () => host.mentions ?? [], this.chips, text => this.report(text));
     this.list = new ConversationList(client, {
       open: id => {
         this.closeList();
@@ -94,9 +109,15 @@ export class ChatView {
   }
 
   /** Ask `text` in the open chat, as if typed (for plug-ins such as Fix). */
-  ask(text: string): Promise<void> {
+  ask(text: string, options: IAskOptions = {}): Promise<void> {
     this.prompt.value = text;
-    return this.send();
+    return this.send(options);
+  }
+
+  /** What the chips (and the `@` mentions in the prompt) stand for now: what Send would carry. */
+  async context(): Promise<IContextItem[]> {
+    await this.mentions.resolve(this.prompt.value);
+    return (await this.chips.collect()).items;
   }
 
   // ------------------------------------------------------------------ layout
@@ -188,6 +209,9 @@ export class ChatView {
     this.prompt.placeholder = 'Ask anything (Enter sends, Shift+Enter: new line)';
     this.prompt.setAttribute('aria-label', 'Question');
     this.prompt.addEventListener('keydown', event => {
+      if (this.mentions.handleKey(event)) {
+        return;
+      }
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         void this.send();
@@ -199,7 +223,7 @@ export class ChatView {
     buttons.append(this.sendButton, this.stopButton);
     const row = h('div', 'g4fc-row');
     row.append(attach, this.prompt, buttons);
-    form.append(this.systemBox, this.editingNotice, this.attachments.node, row);
+    form.append(this.systemBox, this.editingNotice, this.attachments.node, this.chips.node, this.mentions.node, row);
     form.addEventListener('submit', event => {
       event.preventDefault();
       void this.send();
@@ -253,7 +277,7 @@ export class ChatView {
     const last = conversation.items.length - 1;
     this.messages.replaceChildren(
       ...conversation.items.map((item, index) => {
-        const view = this.messageView(item);
+        const view = this.messageView(item, this.questionBefore(index));
         if (item.role === 'user') {
           view.action('Edit', 'g4fc-edit', 'Edit this message and send it again', () => this.startEdit(index));
         } else if (item.role === 'assistant' && index === last) {
@@ -273,9 +297,27 @@ export class ChatView {
     }
   }
 
-  private messageView(item: IChatItem): MessageView {
+  /** The question an answer at `index` answers (the last user message before it). */
+  private questionBefore(index: number): IChatItem | undefined {
+    return this.conversation.items.slice(0, index).reverse().find(item => item.role === 'user');
+  }
+
+  /** Where the answers to `question` may put their code, if the host can reach it. */
+  private codeTarget(question: IChatItem | undefined): ICodeTarget | null {
+    const ref = question?.target;
+    for (const resolve of ref ? this.host.codeTargets ?? [] : []) {
+      const target = resolve(ref!);
+      if (target) {
+        return target;
+      }
+    }
+    return null;
+  }
+
+  private messageView(item: IChatItem, question?: IChatItem): MessageView {
     return new MessageView(item, {
       codeActions: this.host.codeActions,
+      target: item.role === 'assistant' ? this.codeTarget(question) : null,
       onSuggestion: text => {
         this.prompt.value = text;
         this.focusPrompt();
@@ -360,34 +402,53 @@ export class ChatView {
 
   // ------------------------------------------------------------------ asking
 
-  private async send(): Promise<void> {
+  private async send(options: IAskOptions = {}): Promise<void> {
     const text = this.prompt.value.trim();
-    if (!text || this.controller) {
+    if (!text || this.controller || this.sending) {
       return;
     }
     if (this.attachments.busy) {
       this.report('The files are still on their way: send when the upload is done.');
       return;
     }
+    let context = options.context;
+    let failed: string[] = [];
+    if (!context) {
+      this.sending = true;
+      try {
+        await this.mentions.resolve(text);
+        ({ items: context, failed } = await this.chips.collect());
+      } finally {
+        this.sending = false;
+      }
+      this.chips.sent();
+      this.mentions.sent();
+    }
     const conversation = this.conversation;
     if (this.editing !== null) {
       conversation.items.splice(this.editing);
       this.stopEditing(false);
     }
-    const extra: ContentPart[] = [];
-    for (const context of this.host.contexts) {
-      extra.push(...(await context.parts()));
-    }
     const images = this.attachments.images;
-    const content = questionContent(text, [...extra, ...this.attachments.take()]);
+    const content = questionContent(text, this.attachments.take());
     conversation.system = this.system.value.trim() || undefined;
-    conversation.items.push({ role: 'user', content });
+    const question: IChatItem = { role: 'user', content };
+    if (context.length) {
+      question.context = context;
+    }
+    if (options.target) {
+      question.target = options.target;
+    }
+    conversation.items.push(question);
     if (conversation.title === NEW_TITLE) {
       conversation.title = titleFrom(text);
     }
     this.prompt.value = '';
     this.save(conversation);
     this.show();
+    if (failed.length) {
+      this.report(`Not sent with the question: ${failed.join('; ')}`);
+    }
     await this.answer(conversation, { warnBlind: images && this.pickers.blind() });
   }
 
@@ -403,7 +464,8 @@ export class ChatView {
     if (continued) {
       conversation.items.pop(); // drawn again below, growing
     }
-    const view = this.messageView(turn.item);
+    const question = [...conversation.items].reverse().find(item => item.role === 'user');
+    const view = this.messageView(turn.item, question);
     view.setStreaming(true);
     this.messages.append(view.node);
     this.scrollDown();
@@ -485,6 +547,9 @@ export class ChatView {
     this.prompt.value = contentText(item.content);
     this.attachments.clear();
     this.attachments.restore(bucketParts(item.content));
+    (item.context ?? []).forEach((sent, at) =>
+      this.chips.set({ key: `sent:${at}`, kind: sent.kind, label: sent.label ?? sent.kind, item: () => sent })
+    );
     this.editingNotice.hidden = false;
     this.focusPrompt();
   }
@@ -493,6 +558,7 @@ export class ChatView {
     if (clearPrompt && this.editing !== null) {
       this.prompt.value = '';
       this.attachments.clear();
+      this.chips.keys.filter(key => key.startsWith('sent:')).forEach(key => this.chips.remove(key));
     }
     this.editing = null;
     this.editingNotice.hidden = true;

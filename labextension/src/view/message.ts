@@ -7,9 +7,10 @@ import { bucketParts, contentText, isImagePart, reasoningText } from '../chat/co
 import type { ITurn } from '../chat/fold';
 import { providerLabel, usageText } from '../chat/labels';
 import type { IChatItem, Role } from '../chat/types';
+import { renderDiff } from '../render/diff';
 import { renderMarkdown } from '../render/markdown';
 import { button, copyText, h, link, local, messageOf } from './dom';
-import type { ICodeAction } from './host';
+import type { ICodeAction, ICodeTarget } from './host';
 
 export type NoticeKind = 'error' | 'warning' | 'info';
 
@@ -40,6 +41,8 @@ export function thumbnail(url: string, name = ''): HTMLElement {
 
 export interface IMessageOptions {
   codeActions: ICodeAction[];
+  /** Where this answer's code would go (a Fix's cell): code blocks show as a diff, with its actions. */
+  target?: ICodeTarget | null;
   /** A suggested follow-up was picked. */
   onSuggestion?(text: string): void;
 }
@@ -152,8 +155,12 @@ export class MessageView {
     );
   }
 
-  /** Chips for a question's files, thumbnails for its pictures. */
+  /** Chips for a question's files and context, thumbnails for its pictures. */
   private drawAttachments(): void {
+    for (const sent of this.item.context ?? []) {
+      const chip = h('span', `g4fc-chip g4fc-ctx-${sent.kind}`, `${sent.kind}: ${sent.label || sent.kind}`);
+      this.head.append(' ', chip);
+    }
     for (const part of bucketParts(this.item.content)) {
       if (isImagePart(part)) {
         this.media.append(thumbnail(part.url, part.name));
@@ -177,7 +184,8 @@ export class MessageView {
         );
       });
       bar.append(copy);
-      for (const action of this.options.codeActions) {
+      const target = this.options.target;
+      for (const action of target ? target.actions : this.options.codeActions) {
         const node = button(action.label, action.className, action.title, () => {
           Promise.resolve()
             .then(() => action.run(source, language))
@@ -191,6 +199,12 @@ export class MessageView {
       const box = h('div', 'g4fc-code');
       pre.replaceWith(box);
       box.append(bar, pre);
+      if (target) {
+        const diff = renderDiff(target.current(), source);
+        box.classList.add('g4fc-code-diff');
+        box.insertBefore(diff.node, pre);
+        pre.hidden = true; // the diff shows the new code; Copy copies it
+      }
     }
   }
 }
