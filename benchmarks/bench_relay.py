@@ -14,6 +14,11 @@ beside the same measure on the idle server) ``GET /version``, a contents-API not
 websocket (``bench_kernel.py --through``), each from its own process; and the server's RSS
 (and open sockets) before and after the bursts.
 
+``--relay-processes 0,1`` runs the whole series once per setting of
+``c.G4FSettings.relay_processes`` (a fresh server each), so the server's process alone and
+with relay workers are measured in the same run. CPU and RSS are given for the server's own
+process ("main") and for its relay workers ("workers") apart; "all" is both.
+
 Concurrency 1, 10 and 50 loop for ``--seconds`` on a no-delay source; 100, 200, 500 and
 1,000 are one burst each on a source that sends its chunks 20 ms apart (1.0 s floor at 50).
 
@@ -66,10 +71,12 @@ def start_source(port: int, chunks: int, log: Path) -> subprocess.Popen[bytes]:
     return source
 
 
-def start_server(root: Path, port: int, token: str) -> subprocess.Popen[bytes]:
+def start_server(root: Path, port: int, token: str, relay_processes: int) -> subprocess.Popen[bytes]:
     """``jupyter server`` with the extension, temporary config/data dirs and a token."""
+    root.mkdir()
     (root / "config").mkdir()
     config = {
+        "G4FSettings": {"relay_processes": relay_processes},
         "ServerApp": {
             "jpserver_extensions": {"g4f_jupyter": True},
             "port": port,
@@ -116,6 +123,19 @@ def proc_stat(pid: int) -> tuple[float, int]:
     return cpu, int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (its relay workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
 def open_sockets(pid: int) -> int:
     """How many sockets a process holds (kept-alive provider connections among them)."""
     fds = Path(f"/proc/{pid}/fd")
@@ -137,6 +157,17 @@ class Bench:
         (self.source_port, self.source_pid), (self.server_port, self.server_pid) = source, server
         self.token, self.chunks = token, chunks
         self.messages = [{"role": "user", "content": "Count to fifty."}]
+
+    def workers(self) -> list[int]:
+        return children(self.server_pid)
+
+    def cpu(self) -> tuple[float, float]:
+        """CPU seconds so far of the server's process and of its relay workers (those alive now)."""
+        return proc_stat(self.server_pid)[0], sum(proc_stat(pid)[0] for pid in self.workers())
+
+    def rss(self) -> tuple[int, int]:
+        """RSS of the server's process and of its relay workers together."""
+        return proc_stat(self.server_pid)[1], sum(proc_stat(pid)[1] for pid in self.workers())
 
     def job(self, relay: bool, delay_ms: int, mode: str, concurrency: int, seconds: float) -> dict[str, Any]:
         base = f"http://127.0.0.1:{self.source_port}/d{delay_ms}/v1"
@@ -230,9 +261,12 @@ class Bench:
         self, relay: bool, delay_ms: int, mode: str, concurrency: int, seconds: float, poll: bool = False
     ) -> dict[str, Any]:
         pollers = self.start_pollers() if poll else None  # their own processes: the streams' reading delays none
-        cpu_before, source_before = proc_stat(self.server_pid)[0], proc_stat(self.source_pid)[0]
+        (main_before, workers_before), source_before = self.cpu(), proc_stat(self.source_pid)[0]
         result = load(self.job(relay, delay_ms, mode, concurrency, seconds))
-        result["server_cpu"] = proc_stat(self.server_pid)[0] - cpu_before
+        main_after, workers_after = self.cpu()
+        result["main_cpu"] = main_after - main_before
+        result["worker_cpu"] = workers_after - workers_before
+        result["server_cpu"] = result["main_cpu"] + result["worker_cpu"]
         result["source_cpu"] = proc_stat(self.source_pid)[0] - source_before
         if pollers is not None:
             result["pollers"] = self.stop_pollers(pollers)
@@ -241,24 +275,76 @@ class Bench:
 
 HEADER = (
     f"{'source':>6} {'conc':>5} {'path':>6} {'req':>6} {'req/s':>7} {'events/s':>9} {'ttfc p50':>9} {'ttfc p99':>9}"
-    f" {'total p50':>10} {'total p99':>10} {'errors':>6} {'srv cpu':>8} {'src cpu':>8} {'cli cpu':>8}"
-    f" {'ms/req':>7} {'us/event':>8}"
+    f" {'total p50':>10} {'total p99':>10} {'errors':>6} {'main cpu':>8} {'wrk cpu':>8} {'src cpu':>8} {'cli cpu':>8}"
+    f" {'ms/req main':>11} {'all':>6} {'us/event main':>13} {'all':>6}"
 )
 
 
 def row(source: str, concurrency: int, path: str, r: dict[str, Any]) -> str:
+    relayed = path == "relay"
+    requests, events = max(r["requests"], 1), max(r["events"], 1)
     return (
         f"{source:>6} {concurrency:>5} {path:>6} {r['requests']:>6} {r['requests'] / r['wall']:>7.0f}"
         f" {r['events'] / r['wall']:>9.0f} {r['ttfc_p50'] * 1000:>9.1f} {r['ttfc_p99'] * 1000:>9.1f}"
-        f" {r['total_p50'] * 1000:>10.1f} {r['total_p99'] * 1000:>10.1f}"
-        f" {r['errors']:>6} {r['server_cpu'] if path == 'relay' else 0:>8.2f} {r['source_cpu']:>8.2f} {r['cpu']:>8.2f}"
+        f" {r['total_p50'] * 1000:>10.1f} {r['total_p99'] * 1000:>10.1f} {r['errors']:>6}"
+        f" {r['main_cpu'] if relayed else 0:>8.2f} {r['worker_cpu'] if relayed else 0:>8.2f}"
+        f" {r['source_cpu']:>8.2f} {r['cpu']:>8.2f}"
         + (
-            f" {r['server_cpu'] / max(r['requests'], 1) * 1e3:>7.2f}"
-            f" {r['server_cpu'] / max(r['events'], 1) * 1e6:>8.1f}"
-            if path == "relay"
+            f" {r['main_cpu'] / requests * 1e3:>11.2f} {r['server_cpu'] / requests * 1e3:>6.2f}"
+            f" {r['main_cpu'] / events * 1e6:>13.1f} {r['server_cpu'] / events * 1e6:>6.1f}"
+            if relayed
             else ""
         )
     )
+
+
+def run_series(
+    root: Path, source: tuple[int, int], token: str, args: argparse.Namespace, relay_processes: int
+) -> dict[str, Any] | None:
+    """Every measurement on a fresh server with ``relay_processes`` workers; the figures for the summary."""
+    fast = [int(n) for n in args.fast.split(",") if n]
+    bursts = [int(n) for n in args.bursts.split(",") if n]
+    server_port = free_port()
+    server_root = root / f"relay{relay_processes}"
+    server = start_server(server_root, server_port, token, relay_processes)
+    try:
+        bench = Bench(source, (server_port, server.pid), token, args.chunks)
+        warm = bench.measure(True, 0, "loop", 4, 2.0)  # imports, registry, the pooled client, the workers
+        if warm["errors"]:
+            print("warm-up failed:", warm["error_sample"], (server_root / "server.log").read_text()[-2000:])
+            return None
+        if relay_processes and len(bench.workers()) < relay_processes:
+            log = (server_root / "server.log").read_text()[-2000:]
+            print(f"only {len(bench.workers())} relay workers running:", log)
+            return None
+        rss_before, sockets_before = bench.rss(), open_sockets(server.pid)
+        floor = bench.floor(args.seconds)
+        idle = bench.idle_pollers()
+        print(f"\n=== relay_processes = {relay_processes} ===")
+        print(f"server CPU per GET /api/status on a new connection (Jupyter's floor): {floor * 1e3:.2f} ms")
+        print(f"{args.chunks} content chunks per stream; times in ms; CPU in seconds\n{HEADER}")
+        summary: dict[str, Any] = {"idle": idle, "floor": floor}
+        for concurrency in fast:
+            direct = bench.measure(False, 0, "loop", concurrency, args.seconds)
+            relay = bench.measure(True, 0, "loop", concurrency, args.seconds)
+            print(row("0 ms", concurrency, "direct", direct))
+            print(row("0 ms", concurrency, "relay", relay))
+            summary[f"fast{concurrency}"] = (direct, relay)
+        for concurrency in bursts:
+            direct = bench.measure(False, 20, "burst", concurrency, 0)
+            relay = bench.measure(True, 20, "burst", concurrency, 0, poll=concurrency == 500)
+            print(row("20 ms", concurrency, "direct", direct))
+            print(row("20 ms", concurrency, "relay", relay))
+            summary[f"burst{concurrency}"] = (direct, relay)
+            time.sleep(1.0)
+        time.sleep(3.0)  # keep-alive connections and buffers settle
+        summary["rss"] = (rss_before, bench.rss())
+        summary["sockets"] = (sockets_before, open_sockets(server.pid))
+        report(summary)
+        return summary
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
 
 def main() -> None:
@@ -267,58 +353,34 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=50, help="content chunks per stream")
     parser.add_argument("--fast", default="1,10,50", help="concurrency levels on the no-delay source")
     parser.add_argument("--bursts", default="100,200,500,1000", help="burst sizes on the 20 ms source")
+    parser.add_argument(
+        "--relay-processes", default="0,1", help="settings of c.G4FSettings.relay_processes to measure, in turn"
+    )
     args = parser.parse_args()
-    fast = [int(n) for n in args.fast.split(",") if n]
-    bursts = [int(n) for n in args.bursts.split(",") if n]
     token = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="g4f-relay-") as tmp:
         root = Path(tmp)
         source_port = free_port()
         source = start_source(source_port, args.chunks, root / "source.log")
-        server_port = free_port()
-        server = start_server(root, server_port, token)
         try:
-            bench = Bench((source_port, source.pid), (server_port, server.pid), token, args.chunks)
-            warm = bench.measure(True, 0, "loop", 4, 2.0)  # imports, registry, the pooled client
-            if warm["errors"]:
-                print("warm-up failed:", warm["error_sample"], (root / "server.log").read_text()[-2000:])
-                return
-            rss_before, sockets_before = proc_stat(server.pid)[1], open_sockets(server.pid)
-            floor = bench.floor(args.seconds)
-            idle = bench.idle_pollers()
-            print(f"server CPU per GET /api/status on a new connection (Jupyter's floor): {floor * 1e3:.2f} ms")
-            print(f"{args.chunks} content chunks per stream; times in ms; CPU in seconds\n{HEADER}")
-            summary: dict[str, Any] = {"idle": idle, "floor": floor}
-            for concurrency in fast:
-                direct = bench.measure(False, 0, "loop", concurrency, args.seconds)
-                relay = bench.measure(True, 0, "loop", concurrency, args.seconds)
-                print(row("0 ms", concurrency, "direct", direct))
-                print(row("0 ms", concurrency, "relay", relay))
-                summary[f"fast{concurrency}"] = (direct, relay)
-            for concurrency in bursts:
-                direct = bench.measure(False, 20, "burst", concurrency, 0)
-                relay = bench.measure(True, 20, "burst", concurrency, 0, poll=concurrency == 500)
-                print(row("20 ms", concurrency, "direct", direct))
-                print(row("20 ms", concurrency, "relay", relay))
-                summary[f"burst{concurrency}"] = (direct, relay)
-                time.sleep(1.0)
-            time.sleep(3.0)  # keep-alive connections and buffers settle
-            rss_after, sockets_after = proc_stat(server.pid)[1], open_sockets(server.pid)
-            report(summary, rss_before, rss_after)
-            print(f"  server sockets open: {sockets_before} before, {sockets_after} after the bursts")
+            results = {}
+            for processes in (int(n) for n in args.relay_processes.split(",") if n):
+                summary = run_series(root, (source_port, source.pid), token, args, processes)
+                if summary is not None:
+                    results[processes] = summary
+            if len(results) > 1:
+                compare(results)
         finally:
-            server.terminate()
             source.terminate()
-            server.wait(timeout=20)
             source.wait(timeout=20)
 
 
-def report(summary: dict[str, Any], rss_before: int, rss_after: int) -> None:
+def report(summary: dict[str, Any]) -> None:
     print("\nRelay efficiency (events/s through us ÷ direct):")
     for name, (direct, relay) in ((k, v) for k, v in summary.items() if k.startswith(("fast", "burst"))):
         ratio = (relay["events"] / relay["wall"]) / max(direct["events"] / direct["wall"], 1e-9)
         print(f"  {name:>10}: {ratio:.2f}")
-    print("\nGoals:")
+    print("\nGoals (main: the server's own process; all: with its relay workers):")
     fast = [pair[1] for name, pair in summary.items() if name.startswith("fast")]
     best = max((r["events"] / r["wall"] for r in fast), default=0.0)
     print(f"  content events/s relayed (best no-delay row) {best:>10.0f}   goal >= 20,000")
@@ -333,17 +395,18 @@ def report(summary: dict[str, Any], rss_before: int, rss_after: int) -> None:
             )
     if "fast1" in summary:
         relay = summary["fast1"][1]
+        requests = max(relay["requests"], 1)
         print(
-            f"  server CPU per request of {relay['events'] // max(relay['requests'], 1)} events, 1 stream"
-            f" {relay['server_cpu'] / relay['requests'] * 1e3:>6.2f} ms"
-            f" (Jupyter's floor {summary['floor'] * 1e3:.2f} ms)"
-            "   goal <= 0.4 ms"
+            f"  server CPU per request of {relay['events'] // requests} events, 1 stream:"
+            f" main {relay['main_cpu'] / requests * 1e3:.2f} ms, all {relay['server_cpu'] / requests * 1e3:.2f} ms"
+            f" (Jupyter's floor {summary['floor'] * 1e3:.2f} ms)   goal <= 0.4 ms"
         )
     if "fast10" in summary:
         relay = summary["fast10"][1]
+        events = max(relay["events"], 1)
         print(
-            f"  server CPU per relayed event, 10 streams {relay['server_cpu'] / relay['events'] * 1e6:>13.1f} us"
-            "   goal <= 10 us"
+            f"  server CPU per relayed event, 10 streams: main {relay['main_cpu'] / events * 1e6:.1f} us,"
+            f" all {relay['server_cpu'] / events * 1e6:.1f} us   goal <= 10 us"
         )
     if "burst200" in summary:
         direct, relay = summary["burst200"]
@@ -362,12 +425,61 @@ def report(summary: dict[str, Any], rss_before: int, rss_after: int) -> None:
                 f" max {figures['max'] * 1e3:.1f} ms (n={figures['n']}; idle p50 {quiet['p50'] * 1e3:.1f},"
                 f" p99 {quiet['p99'] * 1e3:.1f} ms)   goal p99 <= {goals[name]} ms"
             )
-    growth = (rss_after - rss_before) / rss_before * 100
+    (main_before, workers_before), (main_after, workers_after) = summary["rss"]
+    growth = (main_after - main_before) / main_before * 100
     print(
-        f"  server RSS {rss_before / 2**20:.1f} MiB before, {rss_after / 2**20:.1f} MiB after the bursts"
-        f" ({growth:+.1f} %)"
-        "   goal within 10 %"
+        f"  server RSS {main_before / 2**20:.1f} MiB before, {main_after / 2**20:.1f} MiB after the bursts"
+        f" ({growth:+.1f} %)   goal within 10 %"
     )
+    if workers_before or workers_after:
+        print(f"  relay workers' RSS {workers_before / 2**20:.1f} MiB before, {workers_after / 2**20:.1f} MiB after")
+    print(f"  server sockets open: {summary['sockets'][0]} before, {summary['sockets'][1]} after the bursts")
+
+
+def compare(results: dict[int, dict[str, Any]]) -> None:
+    """The goal figures of each setting side by side."""
+    settings = sorted(results)
+    print("\nSide by side (relay_processes = " + " / ".join(str(n) for n in settings) + "):")
+
+    def line(label: str, value: Any) -> None:
+        print(f"  {label:<52} " + " | ".join(f"{value(results[n]):>16}" for n in settings))
+
+    def per_request(r: dict[str, Any], key: str) -> str:
+        relay = r["fast1"][1]
+        return f"{relay[key] / max(relay['requests'], 1) * 1e3:.2f} ms"
+
+    def per_event(r: dict[str, Any], key: str) -> str:
+        relay = r["fast10"][1]
+        return f"{relay[key] / max(relay['events'], 1) * 1e6:.1f} us"
+
+    if all("fast1" in r for r in results.values()):
+        line("CPU per request, 1 stream: main", lambda r: per_request(r, "main_cpu"))
+        line("CPU per request, 1 stream: main + workers", lambda r: per_request(r, "server_cpu"))
+    if all("fast10" in r for r in results.values()):
+        line("CPU per relayed event, 10 streams: main", lambda r: per_event(r, "main_cpu"))
+        line("CPU per relayed event, 10 streams: main + workers", lambda r: per_event(r, "server_cpu"))
+        line("events/s relayed, 10 streams", lambda r: f"{r['fast10'][1]['events'] / r['fast10'][1]['wall']:.0f}")
+    if all("burst200" in r for r in results.values()):
+        line("200 streams: first content p50", lambda r: f"{r['burst200'][1]['ttfc_p50'] * 1e3:.0f} ms")
+        line(
+            "200 streams: total p50 vs direct",
+            lambda r: f"{r['burst200'][1]['total_p50'] / r['burst200'][0]['total_p50']:.2f}x",
+        )
+    if all("burst500" in r for r in results.values()):
+        for name in ("version", "save", "kernel"):
+            line(f"500 streams: {name} p99 (p50)", lambda r, n=name: (
+                f"{r['burst500'][1]['pollers'][n]['p99'] * 1e3:.0f}"
+                f" ({r['burst500'][1]['pollers'][n]['p50'] * 1e3:.0f}) ms"
+            ))
+        line("500 streams: total p50", lambda r: f"{r['burst500'][1]['total_p50'] * 1e3:.0f} ms")
+        line("500 streams: CPU main / workers", lambda r: (
+            f"{r['burst500'][1]['main_cpu']:.2f} / {r['burst500'][1]['worker_cpu']:.2f} s"
+        ))
+    if all("burst1000" in r for r in results.values()):
+        line("1,000 streams: errors", lambda r: str(r["burst1000"][1]["errors"]))
+        line("1,000 streams: total p50", lambda r: f"{r['burst1000'][1]['total_p50'] * 1e3:.0f} ms")
+    line("RSS main before -> after", lambda r: f"{r['rss'][0][0] / 2**20:.0f} -> {r['rss'][1][0] / 2**20:.0f} MiB")
+    line("RSS workers before -> after", lambda r: f"{r['rss'][0][1] / 2**20:.0f} -> {r['rss'][1][1] / 2**20:.0f} MiB")
 
 
 if __name__ == "__main__":

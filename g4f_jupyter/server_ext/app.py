@@ -47,7 +47,7 @@ class G4FJupyterApp(ExtensionApp):
         """Read the settings, export them to kernels, and remove what a killed writer left behind."""
         self.g4f = G4FSettings(parent=self)
         data = self.g4f.apply()
-        swept = lifecycle.start()
+        swept = lifecycle.start(self.g4f.operator_settings())
         self.settings["g4f_settings"] = self.g4f
         self.log.info("g4f_jupyter %s: data in %s (%d stale temporary files removed)", __version__, data, swept)
 

@@ -31,7 +31,7 @@ from ..service import (
     synthesize,
     version,
 )
-from ..service.conversation import open_conversation
+from ..service.policy import admit
 from ..service.prepare import PREPARE, prepare_prompt
 from ..service.request import build_request, header
 from ..service.validation import parse_json, query_values, validate_query
@@ -98,8 +98,8 @@ class ConversationHandler(G4FAPIHandler):
             self.set_status(204)
             self.finish()
             return
-        _, events = open_conversation(request)  # bad provider/model/key raise here, before any output
-        await self.stream_events(events, sse=self.get_query_argument("format", "") == "sse")
+        admission = admit(request)  # bad provider/model/key and the policy's refusals raise here, before any output
+        await self.stream_turn(request, admission, sse=self.get_query_argument("format", "") == "sse")
 
 
 class UsageHandler(G4FAPIHandler):

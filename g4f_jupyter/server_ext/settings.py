@@ -96,6 +96,14 @@ class G4FSettings(Configurable):
         help="Under JupyterHub: how often this server reports its user's usage to the hub's g4f-usage "
         "service (0: never).",
     )
+    relay_processes = Int(
+        _PRODUCT.relay_processes,
+        config=True,
+        help="Worker processes that answer chat turns from network providers (openai, backend_api drivers) "
+        "once the server has authenticated, validated and admitted them, so that relaying many answers "
+        "leaves the server's own loop to Jupyter; their answers end with Connection: close. 0: every "
+        "answer streams in the server's process.",
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -3,6 +3,9 @@
 A relayed chat stream is the job the server exists for, so this path is kept lean: events
 become wire bytes in :mod:`g4f_jupyter.core.events`, and under load the events that piled
 up while the loop was busy leave in one write and one flush instead of one syscall each.
+A chat turn from a network provider goes further: once admitted, its headers are sent here
+and the connection is handed to a relay worker process (:mod:`g4f_jupyter.service.relay_pool`),
+which writes the answer, so this loop stays free for Jupyter.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ from collections.abc import AsyncGenerator, Coroutine
 from typing import TYPE_CHECKING, Any, Literal
 
 from tornado.http1connection import HTTP1Connection
-from tornado.iostream import IOStream, StreamClosedError
+from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 
 from ..core.events import Event, encode
-from .loop_lag import loop_lag
+from ..core.loop_lag import loop_lag
+from ..core.runner import ChatRequest
+from ..service import relay_pool
+from ..service.conversation import admitted_events
+from ..service.policy import Admission
 
 __all__ = ["StreamingMixin"]
 
@@ -68,6 +75,39 @@ class StreamingMixin(_Handler):
         self.connection_stream().set_nodelay(True)  # no Nagle delay per event
         await self.pump(self._send_events(events, "sse" if sse else "ndjson"), "text/event-stream")
 
+    async def stream_turn(self, request: ChatRequest, admission: Admission, *, sse: bool) -> None:
+        """Answer an admitted chat turn: through a relay worker when one takes it, else here.
+
+        A worker answers over a plain HTTP/1.1 connection only; its answer carries the same
+        headers as one from here, plus ``Connection: close`` (the connection is the worker's
+        to close). Jupyter's access line is logged when the worker takes the answer over.
+        """
+        relay = relay_pool.relay_for(admission) if self._may_hand_off() else None
+        if relay is not None:
+            self.start_stream("text/event-stream")
+            self.set_header("Connection", "close")
+            stream = self.connection_stream()
+            stream.set_nodelay(True)  # the socket's option, so the worker's too
+            try:
+                await self.flush()
+            except StreamClosedError:  # gone before the first byte: nothing ran, nothing to record
+                if admission.slot is not None:
+                    admission.slot.release()
+                return
+            if await relay.hand_off(stream.socket, request, admission, None, sse):
+                self.detach().close()  # the worker holds the connection now; this copy only closes here
+                self.application.log_request(self)
+                return
+        await self.stream_events(admitted_events(request, admission), sse=sse)
+
+    def _may_hand_off(self) -> bool:
+        """Whether this connection can change process: plain HTTP/1.1, no TLS, no compressed output."""
+        return (
+            self.request.version == "HTTP/1.1"
+            and not isinstance(self.connection_stream(), SSLIOStream)
+            and not self.settings.get("compress_response", self.settings.get("gzip"))
+        )
+
     async def _send_events(self, events: AsyncGenerator[Event, None], fmt: Literal["ndjson", "sse"]) -> None:
         """Write events as they come; those that arrive before the loop next turns leave in one write and flush.
 
@@ -75,7 +115,7 @@ class StreamingMixin(_Handler):
         whose whole answer arrives in one read, fewer and larger writes go out instead of
         one syscall per token. While a client reads slower than events come, the provider
         is not read either (the last flush is awaited), so nothing piles up in memory. While
-        the loop runs behind, the stream pauses before reading on (:mod:`.loop_lag`), so
+        the loop runs behind, the stream pauses before reading on (:mod:`g4f_jupyter.core.loop_lag`), so
         Jupyter's own requests are not starved; the first event never waits.
         """
         loop = asyncio.get_running_loop()

@@ -16,11 +16,11 @@ from ..core.events import Error, Event, Log
 from ..core.runner import Candidate, ChatRequest, message_text, run_chat
 from .buckets import ground_messages, validate_bucket_id
 from .generated import save_generated
-from .policy import admit
+from .policy import Admission, admit
 from .search import NOT_SEARCHED, SearchUnavailable, grounded_prompt, search_web, sources_line
 from .settings import OperatorSettings
 
-__all__ = ["build_messages", "grounding_budget", "open_conversation", "with_web_search"]
+__all__ = ["admitted_events", "build_messages", "grounding_budget", "open_conversation", "with_web_search"]
 
 
 def build_messages(
@@ -52,8 +52,17 @@ def open_conversation(
     user may not use is a 403, a spent budget or too many answers at once a 429; every turn is recorded.
     """
     admission = admit(request, settings)
-    candidates = admission.candidates
-    return candidates, admission.metered(_grounded_chat(request, candidates, settings), request)
+    return admission.candidates, admitted_events(request, admission, settings)
+
+
+def admitted_events(
+    request: ChatRequest, admission: Admission, settings: OperatorSettings | None = None
+) -> AsyncGenerator[Event, None]:
+    """The events of a turn the policy admitted: grounded, run, and metered (its slot freed at the end).
+
+    Apart from :func:`open_conversation` so that a relay worker can run a turn the server admitted.
+    """
+    return admission.metered(_grounded_chat(request, admission.candidates, settings), request)
 
 
 def grounding_budget(candidates: list[Candidate]) -> int | None:

@@ -1,10 +1,11 @@
 """What the server does when it starts and when it stops, so the extension app stays a thin door.
 
-At start, temporary files a killed writer left in the data directory are removed; once the
-loop runs, the user's hub groups are asked for (so no request waits on the hub) and, under
-JupyterHub, usage starts going to the hub's usage service. At stop, that reporting ends,
-pooled provider connections are closed and the embedded model's worker thread is ended,
-instead of both being cut off when the process exits.
+At start, temporary files a killed writer left in the data directory are removed and the relay
+workers are set up (they start with the first answer they could take); once the loop runs, the
+user's hub groups are asked for (so no request waits on the hub) and, under JupyterHub, usage
+starts going to the hub's usage service. At stop, that reporting ends, the relay
+workers end, pooled provider connections are closed and the embedded model's worker thread
+is ended, instead of all being cut off when the process exits.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 
 from ..core.drivers import http, local
 from ..store.sweep import sweep_stale_temp_files
+from . import relay_pool
 from .hub_user import HubUnreachableError
 from .policy import current_rules
 from .settings import OperatorSettings
@@ -24,8 +26,9 @@ __all__ = ["start", "started", "stop"]
 _background: set[asyncio.Task[None]] = set()
 
 
-def start() -> int:
-    """Sweep stale temporary files; returns how many were removed."""
+def start(settings: OperatorSettings) -> int:
+    """Sweep stale temporary files (returns how many were removed) and set up the relay workers."""
+    relay_pool.configure(settings.relay_processes)
     return sweep_stale_temp_files()
 
 
@@ -40,7 +43,9 @@ async def started(settings: OperatorSettings) -> None:
 
 
 async def stop() -> None:
-    """Stop reporting, close pooled provider connections (on the running loop) and stop the model's worker."""
+    """Stop reporting and the relay workers, close pooled provider connections (on the running loop) and stop
+    the model's worker."""
+    await relay_pool.stop()
     reporting = bool(_background)
     for task in list(_background):
         task.cancel()

@@ -49,6 +49,7 @@ class OperatorSettings:
     completion_model: str = ""
     policy: str = ""  # JSON: per hub group, allowed providers/models and limits (service.policy); "" = none
     usage_report_seconds: int = 60  # under JupyterHub: how often usage goes to the hub's usage service (0: never)
+    relay_processes: int = 1  # worker processes that relay network providers' answers (service.relay_pool); 0: none
 
     def demo_provider_names(self) -> list[str]:
         return [name for name in self.demo_providers.replace(",", " ").split() if name]

@@ -22,6 +22,11 @@ class StreamSlot:
     def __init__(self, fd: int) -> None:
         self._fd: int | None = fd
 
+    def fileno(self) -> int:
+        """The lock file's descriptor (a relay worker that takes the answer over gets a copy, and the lock with it)."""
+        assert self._fd is not None, "released"
+        return self._fd
+
     def release(self) -> None:
         fd, self._fd = self._fd, None
         if fd is not None:

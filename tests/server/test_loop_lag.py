@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from g4f_jupyter.server_ext.loop_lag import LATE, loop_lag
+from g4f_jupyter.core.loop_lag import LATE, loop_lag
 
 
 @pytest.mark.asyncio

@@ -1,6 +1,7 @@
-"""How late the server's event loop runs, so that relayed streams give way to Jupyter when it is behind.
+"""How late an event loop runs, so that relayed streams give way when it is behind.
 
-The loop that relays answers also serves the contents API, kernel websockets and every page.
+The server's loop that relays answers also serves the contents API, kernel websockets and every page
+(a relay worker's loop only relays; its streams pause the same way and spend less CPU for it).
 When streams want more CPU than one core has, every callback waits a whole round of the loop
 (a notebook save waited 250 ms behind 500 streams). A stream that then pauses before reading
 its provider on lets the next events pile up, and they leave in one read and one write instead
