@@ -60,6 +60,7 @@ FULL_TIER: dict[str, str] = {
     "tests/buckets/test_bucket_grounding.py": "embedded model",
     "tests/magics/test_magic_shell.py": "embedded model",
     "tests/magics/test_magic_kernel.py": "kernels",
+    "tests/server/test_kernel_websocket_nodelay.py": "kernels",
     "tests/magics/test_magic_context_kernel.py": "kernels",
     "tests/packaging/": "builds the wheel",
     "tests/notebooks/": "kernels, embedded model",

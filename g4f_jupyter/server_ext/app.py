@@ -10,6 +10,7 @@ from jupyter_server.extension.application import ExtensionApp
 
 from .._version import __version__
 from ..service import lifecycle
+from .kernel_websockets import kernel_messages_without_delay
 from .rejections import answer_malformed_requests_in_json
 from .settings import G4FSettings
 
@@ -56,6 +57,7 @@ class G4FJupyterApp(ExtensionApp):
         self.handlers.extend(routes)
         if self.serverapp is not None:  # always, once loaded by a server
             answer_malformed_requests_in_json(self.serverapp.web_app)
+            kernel_messages_without_delay(self.serverapp.web_app.settings)
         self.log.info("g4f_jupyter: %d routes; web chat at %sg4f/", len(routes), self.settings["base_url"])
 
     async def _start_jupyter_server_extension(self, serverapp: object) -> None:
