@@ -165,3 +165,19 @@ async def test_the_notebook_goes_whole_with_its_outputs_summarized(
     assert all(f"step_{i} = {i}" in sent for i in range(12))
     assert "The whole notebook long.ipynb (12 cells" in sent and "out 3" in sent
     await expect(chip).to_have_count(0)  # it went with that question
+
+    # the question keeps its context: saved with it, and sent again by Regenerate
+    listed = await (await page.request.get(chat.api("conversations?limit=1"), headers=auth(token))).json()
+    saved = await (await page.request.get(chat.api(f"conversations/{listed['conversations'][0]['id']}"),
+                                          headers=auth(token))).json()
+    question = saved["items"][0]
+    assert question["content"] == "Summarize the notebook."
+    assert sorted(item["kind"] for item in question["context"]) == ["cell", "notebook"]
+    await chat.view.locator(".g4fc-regenerate").click()
+    await chat.done()
+    again = chat_bodies(peer, "Summarize the notebook.")
+    assert len(again) == 2 and "step_11 = 11" in context_text(again[1])
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"token {token}"}

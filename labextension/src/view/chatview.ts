@@ -415,11 +415,13 @@ export class ChatView {
     let failed: string[] = [];
     if (!context) {
       this.sending = true;
+      this.sendButton.disabled = true; // reading the chips (a kernel may take its time)
       try {
         await this.mentions.resolve(text);
         ({ items: context, failed } = await this.chips.collect());
       } finally {
         this.sending = false;
+        this.sendButton.disabled = false;
       }
       this.chips.sent();
       this.mentions.sent();
