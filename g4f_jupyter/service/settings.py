@@ -12,6 +12,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..config import per_environment
+
 __all__ = ["ENV_PREFIX", "OperatorSettings", "UploadLimits", "current_settings", "export_settings"]
 
 ENV_PREFIX = "G4F_JUPYTER_"
@@ -83,7 +85,16 @@ def _parse(kind: type, text: str, default: object) -> object:
 
 def current_settings(environ: Mapping[str, str] | None = None) -> OperatorSettings:
     """The settings in force for this process (read now: tests and kernels change the environment)."""
-    env = os.environ if environ is None else environ
+    return _settings_from(environ) if environ is not None else _exported_settings()
+
+
+@per_environment
+def _exported_settings() -> OperatorSettings:
+    """This process's settings, read again only when its environment changed (they are asked per request)."""
+    return _settings_from(os.environ)
+
+
+def _settings_from(env: Mapping[str, str]) -> OperatorSettings:
     values: dict[str, object] = {}
     defaults = OperatorSettings()
     types = {"bool": bool, "int": int, "str": str}

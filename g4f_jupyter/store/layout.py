@@ -28,9 +28,15 @@ __all__ = [
 ]
 
 
+_made: set[Path] = set()  # made by this process (as the data directory itself is, once per environment)
+
+
 def _sub(name: str) -> Path:
+    """``name`` in the data directory, made on first use (asked several times per request: no mkdir each time)."""
     path = data_dir() / name
-    path.mkdir(parents=True, exist_ok=True)
+    if path not in _made:
+        path.mkdir(parents=True, exist_ok=True)
+        _made.add(path)
     return path
 
 
