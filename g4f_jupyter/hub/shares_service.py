@@ -19,39 +19,29 @@ file to log everyone out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.services.auth import HubOAuthCallbackHandler
 from jupyterhub.utils import url_path_join
-from tornado import ioloop, web
+from tornado import web
 
-from ..config import data_dir
-from ..errors import BadRequestError, G4FError, NotFoundError
-from ..server_ext.pages import SHARE_CSP, STATIC_DIR, is_shared_view_file, render_not_found, render_share
+from ..errors import BadRequestError, NotFoundError
 from ..service.query import bool_or_text
-from ..service.secret_file import read_or_create_secret
 from ..service.shares import delete_share, load_share, save_share
+from ..web.pages import SHARE_CSP, STATIC_DIR, is_shared_view_file, render_not_found, render_share
+from ._service import HubServiceHandler, cookie_secret, serve
 
-__all__ = ["COOKIE_SECRET_FILE", "PUBLIC_ENV", "cookie_secret", "make_app"]
+__all__ = ["PUBLIC_ENV", "make_app"]
 
 PUBLIC_ENV = "G4F_HUB_PUBLIC_SHARES"
-COOKIE_SECRET_FILE = "hub_cookie_secret"
 _SHARE_ID = r"([^/]+)"
 _NO_SCRIPT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'"
 
 
-def cookie_secret() -> bytes:
-    """The key that signs readers' login cookies: made once per data directory, kept 0600."""
-    return read_or_create_secret(data_dir() / COOKIE_SECRET_FILE, lambda: secrets.token_hex(32).encode("ascii"))
-
-
-class _Handler(HubOAuthenticated, web.RequestHandler):  # type: ignore[misc]  # jupyterhub has no type information
+class _Handler(HubServiceHandler):
     """Hub authentication for every route; anonymous reads only when the operator made shares public."""
 
     def get_current_user(self) -> Any:
@@ -59,18 +49,6 @@ class _Handler(HubOAuthenticated, web.RequestHandler):  # type: ignore[misc]  # 
         if user is None and self.settings["g4f_public_shares"] and self.request.method == "GET":
             return {"name": "", "anonymous": True}
         return user
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, G4FError):
-            status_code, message = exc.status, str(exc)
-        elif isinstance(exc, web.HTTPError):
-            message = exc.log_message or self._reason
-        else:
-            message = "Internal server error"
-        self.set_status(status_code)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"error": {"message": message}}))
 
 
 class SharePageHandler(_Handler):
@@ -151,13 +129,9 @@ def make_app(prefix: str, public: bool = False) -> web.Application:
 
 
 def main() -> None:
-    """Serve on ``$JUPYTERHUB_SERVICE_URL``, as JupyterHub starts a managed service."""
-    url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
-    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/g4f-shares/")
-    app = make_app(prefix, bool(bool_or_text(os.environ.get(PUBLIC_ENV))))
-    app.listen(url.port or 80, url.hostname or "127.0.0.1")
-    with contextlib.suppress(KeyboardInterrupt):  # how the hub stops its managed services
-        ioloop.IOLoop.current().start()
+    """Started by JupyterHub as a managed service."""
+    public = bool(bool_or_text(os.environ.get(PUBLIC_ENV)))
+    serve(lambda prefix: make_app(prefix, public), "g4f-shares")
 
 
 if __name__ == "__main__":

@@ -12,22 +12,20 @@ admins through a role; ``?days=N`` (1 to 366, default 31) sets how far back. Tot
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import json
-import os
 from collections import defaultdict
 from typing import Any
-from urllib.parse import urlparse
 
-from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.services.auth import HubOAuthCallbackHandler
 from jupyterhub.utils import url_path_join
 from pydantic import BaseModel, Field
-from tornado import ioloop, web
+from tornado import web
 
-from ..errors import BadRequestError, G4FError
+from ..errors import BadRequestError
 from ..service.usage_table import store_report, usage_rows
 from ..service.validation import parse_json, validate_query
+from ._service import HubServiceHandler, cookie_secret, serve
 
 __all__ = ["READ_SCOPE", "SERVICE_NAME", "make_app"]
 
@@ -41,21 +39,7 @@ class TableQuery(BaseModel):
     days: int = Field(default=31, ge=1, le=366)
 
 
-class _Handler(HubOAuthenticated, web.RequestHandler):  # type: ignore[misc]  # jupyterhub has no type information
-    """Hub authentication on every route; errors as ``{"error": {"message"}}``."""
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, G4FError):
-            status_code, message = exc.status, str(exc)
-        elif isinstance(exc, web.HTTPError):
-            message = exc.log_message or self._reason
-        else:
-            message = "Internal server error"
-        self.set_status(status_code)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"error": {"message": message}}))
-
+class _Handler(HubServiceHandler):
     def _rows(self) -> list[dict[str, Any]]:
         return usage_rows(validate_query(TableQuery, self.request.query_arguments).days)
 
@@ -139,17 +123,12 @@ def make_app(prefix: str) -> web.Application:
         (url_path_join(prefix, "api/usage/?"), UsageApiHandler),
         (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
     ]
-    # The OAuth cookie is signed with a fresh secret: a restart only makes admins log in again.
-    return web.Application(handlers, cookie_secret=os.urandom(32))
+    return web.Application(handlers, cookie_secret=cookie_secret())
 
 
 def main() -> None:
-    """Serve on ``$JUPYTERHUB_SERVICE_URL``, as JupyterHub starts a managed service."""
-    url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
-    app = make_app(os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{SERVICE_NAME}/"))
-    app.listen(url.port or 80, url.hostname or "127.0.0.1")
-    with contextlib.suppress(KeyboardInterrupt):  # how the hub stops its managed services
-        ioloop.IOLoop.current().start()
+    """Started by JupyterHub as a managed service."""
+    serve(make_app, SERVICE_NAME)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,7 @@ from ..service.hub_shares import hub_sharing_available
 from ..service.qr import qr_svg
 from ..service.share_links import hub_share_url, share_base, share_prefix, share_url
 from ..service.shares import load_share
-from .base import G4FPageHandler
-from .pages import (
+from ..web.pages import (
     SHARE_CSP,
     STATIC_DIR,
     is_shared_view_file,
@@ -37,6 +36,7 @@ from .pages import (
     render_qrcode,
     render_share,
 )
+from .base import G4FPageHandler
 
 __all__ = [
     "PUBLIC_ROUTES",

@@ -1,13 +1,13 @@
 // Bundles the chat front-end standalone for the server's own pages: the web chat page (chat.js),
 // the read-only shared view (share.js) and their stylesheet (chat.css, with KaTeX's fonts), into
-// g4f_jupyter/server_ext/static/, with the licences of every package the bundles contain.
+// g4f_jupyter/web/static/, with the licences of every package the bundles contain.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const OUT = resolve(HERE, '..', 'g4f_jupyter', 'server_ext', 'static');
+const OUT = resolve(HERE, '..', 'g4f_jupyter', 'web', 'static');
 const LICENCES = 'THIRD-PARTY-LICENSES.txt';
 
 rmSync(OUT, { recursive: true, force: true });

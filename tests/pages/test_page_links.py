@@ -9,9 +9,9 @@ import pytest
 import segno
 
 from g4f_jupyter.errors import BadRequestError
-from g4f_jupyter.server_ext.pages import script_json
 from g4f_jupyter.service.qr import qr_svg
 from g4f_jupyter.service.share_links import share_base, share_url, share_url_for
+from g4f_jupyter.web.pages import script_json
 
 
 def test_share_url_joins_base_and_page_path() -> None:
