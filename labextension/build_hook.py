@@ -2,7 +2,7 @@
 
 Called by hatch-jupyter-builder. One npm build (``build:prod``) makes both outputs of the one
 TypeScript front-end: the JupyterLab extension (``build/g4f-jupyter``) and the standalone
-bundles of the server's web chat page and shared view (``g4f_jupyter/server_ext/static``). The
+bundles of the server's web chat page and shared view (``g4f_jupyter/web/static``). The
 wheel then carries both, so a user who installs it needs no Node.js; only building from source
 does, and without it the build stops with a message that says what to install instead of a
 stack of npm errors.
@@ -19,7 +19,7 @@ from hatch_jupyter_builder import npm_builder  # type: ignore[import-not-found,u
 HERE = Path(__file__).resolve().parent
 OUTPUTS = (
     HERE / "build" / "g4f-jupyter" / "package.json",  # the Lab extension
-    HERE.parent / "g4f_jupyter" / "server_ext" / "static" / "chat.js",  # the page bundles
+    HERE.parent / "g4f_jupyter" / "web" / "static" / "chat.js",  # the page bundles
 )
 SOURCES = ("src", "style", "scripts", "package.json", "package-lock.json", "tsconfig.json")
 NODE_MAJOR = 18  # what @jupyter/builder and TypeScript 5 run on
