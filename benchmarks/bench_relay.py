@@ -123,6 +123,14 @@ def proc_stat(pid: int) -> tuple[float, int]:
     return cpu, int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def pss(pid: int) -> int:
+    """Proportional set size in bytes: shared pages (the interpreter, libraries) counted once across processes."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def children(pid: int) -> list[int]:
     """The processes ``pid`` started (its relay workers)."""
     found = []
@@ -165,9 +173,13 @@ class Bench:
         """CPU seconds so far of the server's process and of its relay workers (those alive now)."""
         return proc_stat(self.server_pid)[0], sum(proc_stat(pid)[0] for pid in self.workers())
 
-    def rss(self) -> tuple[int, int]:
-        """RSS of the server's process and of its relay workers together."""
-        return proc_stat(self.server_pid)[1], sum(proc_stat(pid)[1] for pid in self.workers())
+    def rss(self) -> tuple[int, int, int, int]:
+        """RSS of the server's process and of its relay workers together, then the same as PSS."""
+        workers = self.workers()
+        return (
+            proc_stat(self.server_pid)[1], sum(proc_stat(pid)[1] for pid in workers),
+            pss(self.server_pid), sum(pss(pid) for pid in workers),
+        )
 
     def job(self, relay: bool, delay_ms: int, mode: str, concurrency: int, seconds: float) -> dict[str, Any]:
         base = f"http://127.0.0.1:{self.source_port}/d{delay_ms}/v1"
@@ -425,14 +437,18 @@ def report(summary: dict[str, Any]) -> None:
                 f" max {figures['max'] * 1e3:.1f} ms (n={figures['n']}; idle p50 {quiet['p50'] * 1e3:.1f},"
                 f" p99 {quiet['p99'] * 1e3:.1f} ms)   goal p99 <= {goals[name]} ms"
             )
-    (main_before, workers_before), (main_after, workers_after) = summary["rss"]
-    growth = (main_after - main_before) / main_before * 100
+    before, after = summary["rss"]
+    growth = (after[0] - before[0]) / before[0] * 100
     print(
-        f"  server RSS {main_before / 2**20:.1f} MiB before, {main_after / 2**20:.1f} MiB after the bursts"
+        f"  server RSS {before[0] / 2**20:.1f} MiB before, {after[0] / 2**20:.1f} MiB after the bursts"
         f" ({growth:+.1f} %)   goal within 10 %"
     )
-    if workers_before or workers_after:
-        print(f"  relay workers' RSS {workers_before / 2**20:.1f} MiB before, {workers_after / 2**20:.1f} MiB after")
+    if before[1] or after[1]:
+        print(
+            f"  relay workers' RSS {before[1] / 2**20:.1f} MiB before, {after[1] / 2**20:.1f} MiB after;"
+            f" PSS server {before[2] / 2**20:.1f} -> {after[2] / 2**20:.1f}, workers {before[3] / 2**20:.1f}"
+            f" -> {after[3] / 2**20:.1f} MiB"
+        )
     print(f"  server sockets open: {summary['sockets'][0]} before, {summary['sockets'][1]} after the bursts")
 
 
@@ -480,6 +496,9 @@ def compare(results: dict[int, dict[str, Any]]) -> None:
         line("1,000 streams: total p50", lambda r: f"{r['burst1000'][1]['total_p50'] * 1e3:.0f} ms")
     line("RSS main before -> after", lambda r: f"{r['rss'][0][0] / 2**20:.0f} -> {r['rss'][1][0] / 2**20:.0f} MiB")
     line("RSS workers before -> after", lambda r: f"{r['rss'][0][1] / 2**20:.0f} -> {r['rss'][1][1] / 2**20:.0f} MiB")
+    line("PSS main + workers before -> after", lambda r: (
+        f"{(r['rss'][0][2] + r['rss'][0][3]) / 2**20:.0f} -> {(r['rss'][1][2] + r['rss'][1][3]) / 2**20:.0f} MiB"
+    ))
 
 
 if __name__ == "__main__":
