@@ -160,10 +160,15 @@ _turn = 0
 _stopping = False
 
 
+_SUPPORTED = os.name == "posix" and hasattr(socket, "send_fds")  # passing a socket to another process
+
+
 def configure(processes: int) -> None:
-    """How many workers to run (0: none); they start on the first turn one could answer."""
+    """How many workers to run (0: none, as on systems that cannot pass a socket between processes); they
+    start on the first turn one could answer."""
     global _size, _relays, _stopping
-    _size, _relays, _stopping = max(0, processes), [None] * max(0, processes), False
+    size = max(0, processes) if _SUPPORTED else 0
+    _size, _relays, _stopping = size, [None] * size, False
 
 
 def relay_for(admission: Admission) -> Relay | None:
